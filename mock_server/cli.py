@@ -1,0 +1,74 @@
+"""The ``chatlabels`` command: ``serve`` here, the kit's commands from contract_tests.
+
+Exit statuses: 0 success, 1 the checked target or file violates the contract, 2 the command
+could not run (bad arguments, bad fixture, unreachable target).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .fixtures import DEFAULT_FIXTURE, FixtureError, load_fixture
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="chatlabels",
+        description="Mock server and contract-test kit for the chat-labels API.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_serve(commands)
+    from contract_tests.cli import add_commands
+
+    add_commands(commands)
+    args = parser.parse_args(argv)
+    return int(args.run(args) or 0)
+
+
+def _add_serve(commands: argparse._SubParsersAction) -> None:
+    serve = commands.add_parser("serve", help="run the mock server on a fixture file")
+    serve.add_argument(
+        "--fixtures",
+        default=str(DEFAULT_FIXTURE),
+        metavar="PATH",
+        help="fixture file to serve (default: the bundled fixtures/default.json)",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    serve.add_argument(
+        "--port", type=int, default=8080, help="port; 0 picks a free one (default 8080)"
+    )
+    serve.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    serve.add_argument(
+        "--admin-token",
+        default=None,
+        metavar="TOKEN",
+        help="token required on /__admin/ (also CHATLABELS_ADMIN_TOKEN); "
+        "without one, /__admin/ is off when listening beyond loopback",
+    )
+    serve.add_argument("--quiet", action="store_true", help="do not log one line per request")
+    serve.set_defaults(run=_run_serve)
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from .server import serve
+
+    try:
+        fixture = load_fixture(args.fixtures)
+    except FixtureError as exc:
+        print(f"chatlabels: cannot serve, the fixture file is invalid:\n{exc}", file=sys.stderr)
+        return 2
+    if not 0 <= args.port <= 65535:
+        print(f"chatlabels: --port {args.port} is not a port (0..65535)", file=sys.stderr)
+        return 2
+    return serve(
+        fixture,
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        admin_token=args.admin_token,
+        quiet=args.quiet,
+    )
