@@ -24,7 +24,13 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 8080
+    admin_token: str | None = None
     max_body_bytes: int = 64 * 1024
+
+    @property
+    def loopback_only(self) -> bool:
+        """True when only this machine can reach the server (control API allowed unguarded)."""
+        return self.host in {"127.0.0.1", "localhost", "::1"} or self.host.startswith("127.")
 
 
 def create_app(store: Store, settings: Settings | None = None) -> Flask:

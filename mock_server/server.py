@@ -1,0 +1,135 @@
+"""Serving the app: waitress, one process, many threads, one consistent state.
+
+Why waitress: it was measured against cheroot, gunicorn, granian and Werkzeug on these
+machines (see bench/README.md). State lives in one in-process ``Store`` behind one lock, so
+the server must be a single process; among single-process servers waitress gave the best
+throughput and p99, binds port 0 and reports the real port, accepts an app object rather
+than an import string, and can run inside a test process in a background thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from types import FrameType
+from typing import Any
+
+from waitress.server import create_server
+
+from .app import Settings, create_app
+from .state import Store
+
+__all__ = ["MockServer", "serve"]
+
+log = logging.getLogger("chatlabels")
+
+
+class MockServer:
+    """A mock listening on a real socket: its store, its app and the waitress server.
+
+    Used by ``chatlabels serve`` (in the foreground) and by tests and the pytest plugin
+    (in a background thread, ``start()`` / ``stop()``).
+    """
+
+    def __init__(
+        self,
+        fixture: dict[str, Any],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        threads: int = 8,
+        admin_token: str | None = None,
+    ) -> None:
+        self.store = Store(fixture)
+        settings = Settings(host=host, port=port, admin_token=admin_token)
+        self.app = create_app(self.store, settings)
+        self._server = create_server(
+            self.app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="chatlabels",
+            clear_untrusted_proxy_headers=True,
+            channel_timeout=30,
+            expose_tracebacks=False,
+        )
+        self.host = host
+        self.port: int = self._server.effective_port
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def serve_forever(self) -> None:
+        """Answer requests until SystemExit or KeyboardInterrupt, then shut down."""
+        try:
+            self._server.run()
+        finally:
+            self._close_app()
+
+    def start(self) -> MockServer:
+        """Serve in a daemon thread; the socket already listens, so it is usable at once."""
+        self._thread = threading.Thread(target=self._server.run, name="chatlabels", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Close every connection and the listener, stop the worker threads."""
+        server = self._server
+        while server._map:
+            for channel in list(server._map.values()):
+                channel.handle_close()
+        server.task_dispatcher.shutdown()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._close_app()
+
+    def _close_app(self) -> None:
+        for closer in self.app.extensions.get("chatlabels.closers", []):
+            closer()
+
+    def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve(
+    fixture: dict[str, Any],
+    *,
+    host: str,
+    port: int,
+    threads: int,
+    admin_token: str | None,
+    quiet: bool,
+) -> int:
+    """Run ``chatlabels serve`` in the foreground until SIGINT or SIGTERM."""
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(asctime)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("waitress").setLevel(logging.WARNING)
+    try:
+        server = MockServer(fixture, host=host, port=port, threads=threads, admin_token=admin_token)
+    except OSError as exc:
+        print(f"chatlabels: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(f"chatlabels serving on {server.url}", flush=True)
+    try:
+        server.serve_forever()
+    except SystemExit:
+        pass
+    log.info("chatlabels stopped")
+    return 0

@@ -1,0 +1,55 @@
+"""Shared test set-up: Hypothesis profiles and real servers on free ports."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from mock_server import DEFAULT_FIXTURE, parse_fixture
+from mock_server.server import MockServer
+
+settings.register_profile(
+    "default", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def default_fixture_data() -> dict[str, Any]:
+    """The bundled default fixture as a fresh, editable dict."""
+    return json.loads(DEFAULT_FIXTURE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def start_server() -> Iterator[Callable[..., MockServer]]:
+    """Start real mock servers on free ports; every one is stopped after the test."""
+    servers: list[MockServer] = []
+
+    def start(fixture: dict[str, Any] | None = None, **options: Any) -> MockServer:
+        data = copy.deepcopy(fixture) if fixture is not None else default_fixture_data()
+        server = MockServer(parse_fixture(data), port=0, **options).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def default_server() -> Iterator[MockServer]:
+    """One server on the default fixture shared by a module's read-only tests."""
+    server = MockServer(parse_fixture(default_fixture_data()), port=0).start()
+    yield server
+    server.stop()
