@@ -125,7 +125,8 @@ def _check_labels(labels: list[dict[str, Any]], at: str) -> list[FixtureProblem]
                     FixtureProblem(
                         f"{at}/{j}/colorHex",
                         f"colorHex {hex_value} is palette index {hex_index} but color is "
-                        f"{label['color']} ({PALETTE[label['color']]}); give one or make them agree",
+                        f"{label['color']} ({PALETTE[label['color']]}); "
+                        "give one or make them agree",
                     )
                 )
     return problems

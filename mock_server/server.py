@@ -9,6 +9,7 @@ than an import string, and can run inside a test process in a background thread.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import sys
@@ -127,9 +128,7 @@ def serve(
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     print(f"chatlabels serving on {server.url}", flush=True)
-    try:
+    with contextlib.suppress(SystemExit):
         server.serve_forever()
-    except SystemExit:
-        pass
     log.info("chatlabels stopped")
     return 0
