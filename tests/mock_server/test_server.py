@@ -1,0 +1,77 @@
+"""`chatlabels serve` as a user runs it: a real process, a ready line, clean stops."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from tests.conftest import FIXTURES_DIR
+
+READY = re.compile(r"^chatlabels serving on (http://127\.0\.0\.1:(\d+))$")
+DOCS = {"instance_id": "123456789", "access_token": "123456789"}
+
+
+def start(*command: str) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen(
+        [*command, "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    line = process.stdout.readline().strip()
+    match = READY.match(line)
+    assert match, f"no ready line, got {line!r}"
+    return process, match.group(1)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[sys.executable, "-m", "mock_server", "serve"], ["chatlabels", "serve"]],
+    ids=["python -m mock_server", "chatlabels"],
+)
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_serves_default_fixture_logs_redacted_and_stops_cleanly(command, stop_signal):
+    process, url = start(*command, "--fixtures", str(FIXTURES_DIR / "multi-instance.json"))
+    try:
+        params = {"instance_id": "111111111", "access_token": "token-one"}
+        response = requests.get(
+            f"{url}/v2/labels/chats/5511999990000@c.us", params=params, timeout=5
+        )
+        assert response.json()[0]["name"] == "Support"
+    finally:
+        process.send_signal(stop_signal)
+        _, stderr = process.communicate(timeout=15)
+    assert process.returncode == 0
+    assert "Traceback" not in stderr
+    request_lines = [line for line in stderr.splitlines() if "/v2/labels/chats/" in line]
+    assert len(request_lines) == 1
+    assert "access_token=%5Bredacted%5D" in request_lines[0] and " 200 " in request_lines[0]
+    assert "token-one" not in stderr
+
+
+def test_port_in_use_is_a_clear_error(default_server):
+    done = subprocess.run(
+        [sys.executable, "-m", "mock_server", "serve", "--port", str(default_server.port)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert "cannot listen" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_serves_many_clients_at_once(default_server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = f"{default_server.url}/v2/labels/chats/5511988887777@c.us"
+
+    def fetch(_: int) -> int:
+        return len(requests.get(url, params=DOCS, timeout=10).json())
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        assert set(pool.map(fetch, range(200))) == {3}
