@@ -12,6 +12,8 @@ from .errors import register_error_handlers
 from .provider_api import provider_blueprint
 from .redaction import redact_query
 from .state import Store
+from .waha_api import waha_blueprint
+from .waha_errors import waha_error_for
 
 __all__ = ["Settings", "create_app"]
 
@@ -40,8 +42,9 @@ def create_app(store: Store, settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False  # the provider's key order: id, name, color, colorHex
     app.json.ensure_ascii = False
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    register_error_handlers(app)
+    register_error_handlers(app, dialect_error=waha_error_for)
     app.register_blueprint(provider_blueprint(store))
+    app.register_blueprint(waha_blueprint(store))
 
     @app.before_request
     def start_clock() -> None:
