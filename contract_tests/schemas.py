@@ -39,6 +39,8 @@ SCHEMA_NAMES = {
     "error": "error.schema.json",
     "fixture": "fixture.schema.json",
     "fault-rule": "fault-rule.schema.json",
+    "waha-error": "waha-error.schema.json",
+    "webhook-event": "webhook-event.schema.json",
 }
 
 

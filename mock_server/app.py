@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from flask import Flask, Response, g, request
 
 from .errors import register_error_handlers
+from .openapi_api import openapi_blueprint
 from .provider_api import provider_blueprint
 from .redaction import redact_query
 from .state import Store
 from .waha_api import waha_blueprint
 from .waha_errors import waha_error_for
+from .webhooks import WebhookDispatcher
 
 __all__ = ["Settings", "create_app"]
 
@@ -45,6 +47,11 @@ def create_app(store: Store, settings: Settings | None = None) -> Flask:
     register_error_handlers(app, dialect_error=waha_error_for)
     app.register_blueprint(provider_blueprint(store))
     app.register_blueprint(waha_blueprint(store))
+    app.register_blueprint(openapi_blueprint())
+    webhooks = WebhookDispatcher()
+    store.add_listener(webhooks.on_store_event)
+    app.extensions["chatlabels.webhooks"] = webhooks
+    app.extensions.setdefault("chatlabels.closers", []).append(webhooks.close)
 
     @app.before_request
     def start_clock() -> None:
