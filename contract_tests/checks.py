@@ -1,0 +1,318 @@
+"""The named checks, each a function named after the property of the contract it enforces.
+
+Each takes the run's ``CheckContext``, sends what it needs through the target, and adds a
+``Finding`` for every violation (never stopping at the first). ``CHECKS`` lists them in run
+order; ``chatlabels check --list`` prints it.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import strategies as st
+
+from . import strategies
+from .context import CheckContext
+from .findings import Finding
+from .judge import BodyChecks, error_body_findings, label_list_findings, shown
+from .schemas import json_pointer
+from .target import Credentials, Exchange
+
+__all__ = ["CHECKS", "Check", "malformed_answer_findings"]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    summary: str
+    run: Callable[[CheckContext], None]
+
+
+CHECKS: dict[str, Check] = {}
+
+
+def check(summary: str) -> Callable[[Callable[[CheckContext], None]], Callable[..., None]]:
+    def register(function: Callable[[CheckContext], None]) -> Callable[[CheckContext], None]:
+        CHECKS[function.__name__] = Check(function.__name__, summary, function)
+        return function
+
+    return register
+
+
+def _answer(exchange: Exchange) -> str:
+    if exchange.status is None:
+        return exchange.error or "no answer"
+    body = shown(exchange.json) if exchange.is_json else f"non-JSON body {exchange.text[:60]!r}"
+    return f"{exchange.status} {body}"
+
+
+def _body_findings(ctx: CheckContext, only: str) -> None:
+    for chat in ctx.chats:
+        answer = ctx.chat_answer(chat)
+        if answer.status != 200 or not answer.is_json:
+            if only == "chat_labels_body_conforms":
+                ctx.add(
+                    [Finding(only, answer.request, "", "200 with a JSON array", _answer(answer))]
+                )
+            continue
+        findings = label_list_findings(answer.json, profile=ctx.profile, request=answer.request)
+        ctx.add([f for f in findings if f.check == only])
+
+
+@check("the 200 body of Get Chat Labels is a JSON array matching chat-labels.schema.json")
+def chat_labels_body_conforms(ctx: CheckContext) -> None:
+    _body_findings(ctx, "chat_labels_body_conforms")
+
+
+@check("every label's colorHex is PALETTE[color]")
+def color_hex_matches_color(ctx: CheckContext) -> None:
+    _body_findings(ctx, "color_hex_matches_color")
+
+
+@check("no label id appears twice in one chat")
+def label_ids_unique_in_chat(ctx: CheckContext) -> None:
+    _body_findings(ctx, "label_ids_unique_in_chat")
+
+
+@check("the 200 body of GET /v2/labels matches labels.schema.json")
+def directory_body_conforms(ctx: CheckContext) -> None:
+    answer = ctx.directory_answer()
+    name = "directory_body_conforms"
+    if answer.status != 200 or not answer.is_json:
+        ctx.add([Finding(name, answer.request, "", "200 with a JSON array", _answer(answer))])
+        return
+    ctx.add(
+        label_list_findings(
+            answer.json,
+            profile=ctx.profile,
+            request=answer.request,
+            checks=BodyChecks(name, name, name),
+            schema="labels",
+        )
+    )
+
+
+@check("every label a chat carries is in GET /v2/labels with the same name and color")
+def labels_in_directory(ctx: CheckContext) -> None:
+    directory = ctx.directory_answer()
+    entries = _label_items(directory.json) if directory.status == 200 else []
+    by_id = {label["id"]: label for _, label in entries if isinstance(label.get("id"), str)}
+    for chat in ctx.chats:
+        answer = ctx.chat_answer(chat)
+        if answer.status != 200:
+            continue
+        for key, label in _label_items(answer.json):
+            at = "/" + json_pointer([key])[1:]
+            label_id = label.get("id")
+            if not isinstance(label_id, str):
+                continue
+            entry = by_id.get(label_id)
+            if entry is None:
+                ctx.add(
+                    [
+                        Finding(
+                            "labels_in_directory",
+                            answer.request,
+                            f"{at}/id",
+                            f"label {label_id!r} listed by {directory.request}",
+                            "absent from the directory",
+                        )
+                    ]
+                )
+                continue
+            for name in ("name", "color"):
+                if label.get(name) != entry.get(name):
+                    ctx.add(
+                        [
+                            Finding(
+                                "labels_in_directory",
+                                answer.request,
+                                f"{at}/{name}",
+                                f"{shown(entry.get(name))} as in the directory",
+                                shown(label.get(name)),
+                            )
+                        ]
+                    )
+
+
+def _label_items(body: Any) -> list[tuple[str, dict[str, Any]]]:
+    """(key, label) pairs of an array or a PHP-style object root; non-objects skipped."""
+    pairs = enumerate(body) if isinstance(body, list) else []
+    if isinstance(body, dict):
+        pairs = body.items()  # type: ignore[assignment]
+    return [(str(k), v) for k, v in pairs if isinstance(v, dict)]
+
+
+@check("the same request twice in a row gets the same answer (no flapping)")
+def answers_are_stable(ctx: CheckContext) -> None:
+    for chat in ctx.chats:
+        first, second = ctx.chat_answer(chat), ctx.target.chat_labels(chat)
+        if first.status != second.status:
+            found = f"status {second.status} the second time"
+            ctx.add(
+                [
+                    Finding(
+                        "answers_are_stable",
+                        second.request,
+                        "",
+                        f"status {first.status} as the first time",
+                        found,
+                    )
+                ]
+            )
+        elif first.json != second.json or first.is_json != second.is_json:
+            pointer, before, after = _first_difference(first.json, second.json)
+            ctx.add(
+                [
+                    Finding(
+                        "answers_are_stable",
+                        second.request,
+                        pointer,
+                        f"{shown(before)} as the first time",
+                        shown(after),
+                    )
+                ]
+            )
+
+
+def _first_difference(a: Any, b: Any, path: tuple[Any, ...] = ()) -> tuple[str, Any, Any]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in list(a) + [k for k in b if k not in a]:
+            if a.get(key) != b.get(key):
+                return _first_difference(a.get(key), b.get(key), (*path, key))
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y:
+                return _first_difference(x, y, (*path, i))
+    return json_pointer(path), a, b
+
+
+@check("a wrong token, a missing token and a wrong instance_id each get a 4xx error body")
+def auth_is_enforced(ctx: CheckContext) -> None:
+    rng = random.Random(ctx.seed)
+    real = ctx.target.credentials
+    wrong_token = real.access_token
+    while wrong_token == real.access_token:
+        wrong_token = "".join(rng.choices(string.ascii_letters + string.digits, k=24))
+    wrong_instance = real.instance_id
+    while wrong_instance == real.instance_id:
+        wrong_instance = str(rng.randrange(10**11, 10**12))
+    cases = {
+        "a wrong token": Credentials(real.instance_id, wrong_token),
+        "no token": Credentials(real.instance_id, None),
+        "a wrong instance_id": Credentials(wrong_instance, real.access_token),
+    }
+    chat = ctx.chats[0]
+    for case, credentials in cases.items():
+        answer = ctx.target.chat_labels(chat, credentials=credentials)
+        secrets = [s for s in (real.access_token, credentials.access_token) if s]
+        ctx.add(_rejection_findings(answer, "auth_is_enforced", f"a 4xx for {case}", secrets))
+
+
+def _rejection_findings(
+    answer: Exchange, check: str, expected: str, secrets: list[str]
+) -> list[Finding]:
+    """Findings unless ``answer`` is a 4xx JSON error body that echoes no secret."""
+    if answer.status is None or not 400 <= answer.status < 500:
+        return [Finding(check, answer.request, "", expected, _answer(answer))]
+    if not answer.is_json:
+        found = f"{answer.status} non-JSON body {answer.text[:60]!r}"
+        return [Finding(check, answer.request, "", f"{expected}, as JSON", found)]
+    findings = error_body_findings(answer.json, check=check, request=answer.request)
+    if any(secret in answer.text for secret in secrets):
+        findings.append(
+            Finding(check, answer.request, "", "an error body without the token", "the token")
+        )
+    return findings
+
+
+def malformed_answer_findings(answer: Exchange, secrets: list[str] = ()) -> list[Finding]:  # type: ignore[assignment]
+    return _rejection_findings(
+        answer, "malformed_chat_ids_rejected", "a 4xx JSON error for a malformed chat id", secrets
+    )
+
+
+#: One simple example per kind of malformed id, always tried before the generated ones.
+MALFORMED_EXAMPLES = [
+    "",
+    "5511 999990000@c.us",
+    "\u0665\u0665\u0661\u0661@c.us",  # Arabic-Indic digits
+    "9" * 200 + "@c.us",
+    "5511999990000@c.uss",
+    "..",
+    "5511%2F999990000@c.us",
+]
+
+
+@check("malformed chat ids get a 4xx JSON error, never a 5xx, a hang or HTML")
+def malformed_chat_ids_rejected(ctx: CheckContext) -> None:
+    secrets = [ctx.target.access_token]
+    ctx.search(
+        strategies.invalid_chat_ids(),
+        lambda chat_id: malformed_answer_findings(ctx.target.chat_labels(chat_id), secrets),
+        fixed=MALFORMED_EXAMPLES,
+    )
+
+
+#: One example per form of the contract's section 4, tried before the generated ones.
+WELL_FORMED_EXAMPLES = [
+    ("5511999990000@c.us", False),
+    ("5511999990000@c.us", True),
+    ("5511999990000@s.whatsapp.net", False),
+    ("120363025246125486@g.us", False),
+    ("5511955554444-1612345678@g.us", False),
+    ("203251182247977@lid", False),
+    ("120363000000000001@newsletter", False),
+    ("status@broadcast", False),
+    ("5511999990000", False),
+]
+
+
+@check("well-formed chat ids of every form (raw @ or %40) get 200")
+def well_formed_chat_ids_accepted(ctx: CheckContext) -> None:
+    def judge(example: tuple[str, bool]) -> list[Finding]:
+        chat_id, raw_at = example
+        answer = ctx.target.chat_labels(chat_id, raw_at=raw_at)
+        if answer.status == 200:
+            return []
+        return [
+            Finding(
+                "well_formed_chat_ids_accepted",
+                answer.request,
+                "",
+                "200 for a well-formed chat id",
+                _answer(answer),
+            )
+        ]
+
+    ctx.search(
+        st.tuples(strategies.valid_chat_ids(), st.booleans()), judge, fixed=WELL_FORMED_EXAMPLES
+    )
+
+
+@check("every answer, success or error, has a JSON Content-Type")
+def content_type_is_json(ctx: CheckContext) -> None:
+    seen: set[str] = set()
+    for exchange in list(ctx.target.exchanges):
+        if exchange.status is None:
+            continue
+        media_type = exchange.content_type.split(";")[0].strip().lower()
+        if media_type == "application/json" or media_type.endswith("+json"):
+            continue
+        if media_type not in seen:
+            seen.add(media_type)
+            ctx.add(
+                [
+                    Finding(
+                        "content_type_is_json",
+                        exchange.request,
+                        "",
+                        "Content-Type: application/json",
+                        f"{exchange.status} with Content-Type: {exchange.content_type or '(none)'}",
+                    )
+                ]
+            )
