@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-import logging
-import time
 from dataclasses import dataclass
 
-from flask import Flask, Response, g, request
+from flask import Flask
 
+from .admin_api import admin_blueprint
+from .control import Control
 from .errors import register_error_handlers
+from .faults import FaultRules
+from .journal import DEFAULT_JOURNAL_SIZE, RequestJournal
 from .openapi_api import openapi_blueprint
 from .provider_api import provider_blueprint
-from .redaction import redact_query
+from .rate_limit import RateLimits, fixture_rate_limits
+from .request_hooks import install_request_hooks
 from .state import Store
 from .waha_api import waha_blueprint
 from .waha_errors import waha_error_for
 from .webhooks import WebhookDispatcher
 
 __all__ = ["Settings", "create_app"]
-
-log = logging.getLogger("chatlabels.access")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Settings:
     port: int = 8080
     admin_token: str | None = None
     max_body_bytes: int = 64 * 1024
+    journal_size: int = DEFAULT_JOURNAL_SIZE
 
     @property
     def loopback_only(self) -> bool:
@@ -53,22 +55,20 @@ def create_app(store: Store, settings: Settings | None = None) -> Flask:
     app.extensions["chatlabels.webhooks"] = webhooks
     app.extensions.setdefault("chatlabels.closers", []).append(webhooks.close)
 
-    @app.before_request
-    def start_clock() -> None:
-        g.started = time.perf_counter()
-
-    @app.after_request
-    def log_request(response: Response) -> Response:
-        elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        query = redact_query(request.args.items(multi=True))
-        log.info(
-            "%s %s%s %d %.1fms",
-            request.method,
-            request.path,
-            f"?{query}" if query else "",
-            response.status_code,
-            elapsed_ms,
+    initial = store.dump()
+    journal = RequestJournal(settings.journal_size)
+    faults = FaultRules(initial.get("faults", []))
+    rate_limits = RateLimits(fixture_rate_limits(initial))
+    control = Control(app, store, journal=journal, faults=faults, rate_limits=rate_limits)
+    install_request_hooks(app, store=store, journal=journal, faults=faults, rate_limits=rate_limits)
+    app.register_blueprint(
+        admin_blueprint(
+            control, admin_token=settings.admin_token, loopback_only=settings.loopback_only
         )
-        return response
+    )
+    app.extensions["chatlabels.journal"] = journal
+    app.extensions["chatlabels.faults"] = faults
+    app.extensions["chatlabels.rate_limits"] = rate_limits
+    app.extensions["chatlabels.control"] = control
 
     return app

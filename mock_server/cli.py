@@ -7,6 +7,7 @@ could not run (bad arguments, bad fixture, unreachable target).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -69,6 +70,6 @@ def _run_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         threads=args.threads,
-        admin_token=args.admin_token,
+        admin_token=args.admin_token or os.environ.get("CHATLABELS_ADMIN_TOKEN") or None,
         quiet=args.quiet,
     )

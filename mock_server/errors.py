@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-__all__ = ["ApiError", "register_error_handlers"]
+__all__ = ["ApiError", "InvalidDocument", "register_error_handlers"]
 
 log = logging.getLogger("chatlabels")
 
@@ -37,6 +37,23 @@ class ApiError(Exception):
     def body(self) -> dict[str, Any]:
         """The JSON body; subclasses for other dialects override this."""
         return {"status": self.status, "message": self.message, "error": self.error}
+
+
+class InvalidDocument(ApiError):
+    """A 422 for a JSON document (fixture, fault rule) that breaks its schema or rules.
+
+    The body adds ``problems``: every problem with its JSON pointer, so a client fixes all
+    of them in one go.
+    """
+
+    def __init__(self, error: str, summary: str, problems: list[tuple[str, str]]) -> None:
+        details = "; ".join(f"{pointer or '/'}: {reason}" for pointer, reason in problems)
+        super().__init__(422, error, f"{summary}: {details}")
+        self.problems = problems
+
+    def body(self) -> dict[str, Any]:
+        problems = [{"pointer": pointer, "reason": reason} for pointer, reason in self.problems]
+        return {**super().body(), "problems": problems}
 
 
 _HTTP_CODES = {

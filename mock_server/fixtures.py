@@ -17,6 +17,8 @@ from typing import Any
 from contract_tests.chat_ids import ACCEPTED_FORMS, canonical_chat_id
 from contract_tests.schemas import PALETTE, iter_errors, json_pointer
 
+from .faults import rules_problems
+
 __all__ = ["DEFAULT_FIXTURE", "FixtureError", "FixtureProblem", "load_fixture", "parse_fixture"]
 
 DEFAULT_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "default.json"
@@ -102,6 +104,9 @@ def _check_rules(fixture: dict[str, Any]) -> list[FixtureProblem]:
             seen.setdefault(value, i)
         problems += _check_labels(instance["labels"], f"{at}/labels")
         problems += _check_chats(instance, at)
+    problems += [
+        FixtureProblem(*p) for p in rules_problems(fixture.get("faults", []), at="/faults")
+    ]
     return problems
 
 
