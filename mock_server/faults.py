@@ -135,12 +135,15 @@ class FaultRules:
 
     def __init__(self, rules: list[dict[str, Any]] | None = None) -> None:
         self._lock = threading.Lock()
-        self._ids = itertools.count(1)
         self.load(rules or [])
 
     def load(self, rules: list[dict[str, Any]]) -> None:
-        """Replace every rule with ``rules`` (already valid); ``reset`` returns to them."""
+        """Replace every rule with ``rules`` (already valid); ``reset`` returns to them.
+
+        Generated ids start again at ``fault-1``, so a reset run names its rules alike.
+        """
         with self._lock:
+            self._ids = itertools.count(1)
             taken = frozenset(rule["id"] for rule in rules if "id" in rule)
             self._loaded = [self._normalised(rule, taken) for rule in rules]
             self._active = [_ActiveRule(copy.deepcopy(rule)) for rule in self._loaded]

@@ -20,6 +20,7 @@ from typing import Any
 from waitress.server import create_server
 
 from .app import Settings, create_app
+from .journal import DEFAULT_JOURNAL_SIZE
 from .state import Store
 
 __all__ = ["MockServer", "serve"]
@@ -42,9 +43,12 @@ class MockServer:
         port: int = 0,
         threads: int = 8,
         admin_token: str | None = None,
+        journal_size: int = DEFAULT_JOURNAL_SIZE,
     ) -> None:
         self.store = Store(fixture)
-        settings = Settings(host=host, port=port, admin_token=admin_token)
+        settings = Settings(
+            host=host, port=port, admin_token=admin_token, journal_size=journal_size
+        )
         self.app = create_app(self.store, settings)
         self._server = create_server(
             self.app,
