@@ -190,8 +190,9 @@ class WebhookDispatcher:
         self._inbox.put(None)
         with self._changed:
             threads = [t for t in (self._router, *self._workers.values()) if t is not None]
+        deadline = time.monotonic() + 1.0  # one second in all, however many lanes hang
         for thread in threads:
-            thread.join(timeout=1.0)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     # -- the worker's side --------------------------------------------------------------
     def _matching(self, instance_id: str | None, event: str | None) -> Iterator[dict[str, Any]]:
