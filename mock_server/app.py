@@ -42,7 +42,7 @@ class Settings:
 def create_app(store: Store, settings: Settings | None = None) -> Flask:
     """A Flask app serving ``store`` in every dialect the mock emulates."""
     settings = settings or Settings()
-    app = Flask("mock_server")
+    app = Flask("mock_server", static_folder=None)  # no /static/ route: every route is an API
     app.json.sort_keys = False  # the provider's key order: id, name, color, colorHex
     app.json.ensure_ascii = False
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes

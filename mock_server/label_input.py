@@ -72,6 +72,9 @@ def label_fields(body: dict[str, Any]) -> tuple[str, int]:
             raise _invalid(f"Invalid 'colorHex'. Possible values: {', '.join(PALETTE)}")
         return name, PALETTE.index(body["colorHex"])
     color = body["color"]
+    if isinstance(color, float) and color.is_integer():
+        # JSON has one number type: 14.0 is the integer 14 to JSON Schema and to WAHA (JavaScript).
+        color = int(color)
     if isinstance(color, bool) or not isinstance(color, int) or not 0 <= color < len(PALETTE):
         raise _invalid(f"'color' must be an integer from 0 to {len(PALETTE) - 1}")
     return name, color
