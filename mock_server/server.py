@@ -17,6 +17,7 @@ import threading
 from types import FrameType
 from typing import Any
 
+from waitress import wasyncore
 from waitress.server import create_server
 
 from .app import Settings, create_app
@@ -58,6 +59,8 @@ class MockServer:
             ident="chatlabels",
             clear_untrusted_proxy_headers=True,
             channel_timeout=30,
+            # Wake the event loop often enough that stop() returns in a fraction of a second.
+            asyncore_loop_timeout=0.2,
             expose_tracebacks=False,
         )
         self.host = host
@@ -85,9 +88,7 @@ class MockServer:
     def stop(self) -> None:
         """Close every connection and the listener, stop the worker threads."""
         server = self._server
-        while server._map:
-            for channel in list(server._map.values()):
-                channel.handle_close()
+        wasyncore.close_all(server._map)
         server.task_dispatcher.shutdown()
         if self._thread is not None:
             self._thread.join(timeout=5)
