@@ -59,8 +59,6 @@ class MockServer:
             ident="chatlabels",
             clear_untrusted_proxy_headers=True,
             channel_timeout=30,
-            # Wake the event loop often enough that stop() returns in a fraction of a second.
-            asyncore_loop_timeout=0.2,
             expose_tracebacks=False,
         )
         self.host = host
@@ -88,10 +86,14 @@ class MockServer:
     def stop(self) -> None:
         """Close every connection and the listener, stop the worker threads."""
         server = self._server
-        wasyncore.close_all(server._map)
-        server.task_dispatcher.shutdown()
         if self._thread is not None:
+            # Close the sockets from inside the event loop, so it exits instead of polling
+            # descriptors closed under it by another thread.
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
             self._thread.join(timeout=5)
+        else:
+            wasyncore.close_all(server._map)
+        server.task_dispatcher.shutdown()
         self._close_app()
 
     def _close_app(self) -> None:
