@@ -13,8 +13,10 @@ from typing import Any
 
 from contract_tests.chat_ids import ACCEPTED_FORMS, canonical_chat_id
 
+from .control import Control
 from .fixtures import DEFAULT_FIXTURE, load_fixture, parse_fixture
 from .server import MockServer
+from .webhooks import WebhookDispatcher
 
 __all__ = ["ChatLabelsMock", "FixtureSource"]
 
@@ -61,8 +63,9 @@ class ChatLabelsMock:
     def load(self, fixture: FixtureSource | None = None) -> None:
         """Serve ``fixture`` (path, dict, or None for the bundled default) from now on.
 
-        Also clears the request journal, the webhook log and the fault rules; fault rules
-        listed in the fixture become active. Raises FixtureError on an invalid fixture.
+        Like the control API's load, fault rules and rate limits come from the fixture;
+        unlike it, the request journal and the webhook log are cleared too, so a test only
+        sees its own traffic. Raises FixtureError (file, JSON pointer) on an invalid fixture.
         """
         if fixture is None:
             parsed = load_fixture(DEFAULT_FIXTURE)
@@ -71,18 +74,19 @@ class ChatLabelsMock:
         else:
             path = Path(fixture)
             parsed = load_fixture(path if path.is_absolute() else self._base_dir / path)
-        self.server.store.load(parsed)
+        self._control.load(parsed)
         self._fixture = parsed
-        self._clear_logs()
+        self._control.journal.clear()
+        if self._control.webhooks is not None:
+            self._control.webhooks.clear()
 
     def reset(self) -> None:
-        """Back to the fixture last loaded; journal, webhook log and faults cleared."""
-        self.server.store.reset()
-        self._clear_logs()
+        """Back to the fixture last loaded (labels, faults, rate limits); logs cleared."""
+        self._control.reset()
 
     def state(self) -> dict[str, Any]:
         """The current state as a fixture document (``load`` accepts it as is)."""
-        return self.server.store.dump()
+        return self._control.dump()
 
     # -- labels ---------------------------------------------------------------------------
     def labels(self, *, instance_id: str | None = None) -> list[dict[str, Any]]:
@@ -107,18 +111,58 @@ class ChatLabelsMock:
             instance_id or self.instance_id, _chat(chat_id), label_ids
         )
 
-    # -- faults, journal, webhooks (the app's control-API objects) ------------------------
-    def _extension(self, name: str) -> Any:
-        try:
-            return self.server.app.extensions[f"chatlabels.{name}"]
-        except KeyError:
-            raise RuntimeError(f"this mock has no {name} support") from None
+    # -- faults, journal, webhooks (the objects behind the control API) -----------------
+    def add_fault(self, rule: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+        """Add one fault rule (``fault-rule.schema.json``), as a dict or keywords.
 
-    def _clear_logs(self) -> None:
-        for name in ("journal", "webhooks", "faults"):
-            extension = self.server.app.extensions.get(f"chatlabels.{name}")
-            if extension is not None:
-                extension.clear()
+        ``mock.add_fault(status=403, error="quota_reached", times=1)``; returns the rule
+        with its id. An invalid rule raises InvalidDocument listing each problem.
+        """
+        return self._control.faults.add([{**(rule or {}), **fields}])[0]
+
+    def faults(self) -> list[dict[str, Any]]:
+        """The active fault rules, ``times`` showing how many applications remain."""
+        return self._control.faults.rules()
+
+    def journal(
+        self,
+        *,
+        path: str | None = None,
+        instance: str | None = None,
+        method: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Requests received in this test, oldest first, secrets redacted.
+
+        ``path`` is a glob (``/v2/labels/chats/*``); ``instance`` an instance id or session.
+        """
+        return self._control.journal.entries(path=path, instance=instance, method=method)
+
+    def deliveries(
+        self, *, event: str | None = None, instance_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Webhook deliveries so far in this test (any outcome, in flight included)."""
+        return self._webhooks.deliveries(event=event, instance_id=instance_id)
+
+    def wait_for_deliveries(
+        self,
+        count: int = 1,
+        *,
+        event: str | None = None,
+        instance_id: str | None = None,
+        timeout: float = 5.0,
+    ) -> list[dict[str, Any]]:
+        """Block until ``count`` matching deliveries finished; TimeoutError says what came."""
+        return self._webhooks.wait_for(
+            count=count, event=event, instance_id=instance_id, timeout=timeout
+        )
+
+    @property
+    def _control(self) -> Control:
+        return self.server.app.extensions["chatlabels.control"]
+
+    @property
+    def _webhooks(self) -> WebhookDispatcher:
+        return self.server.app.extensions["chatlabels.webhooks"]
 
 
 def _chat(chat_id: str) -> str:

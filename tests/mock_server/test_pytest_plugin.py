@@ -219,3 +219,61 @@ def test_one_server_per_xdist_worker(pytester: pytest.Pytester) -> None:
     assert sorted(ports) == ["gw0", "gw1"]
     assert all(len(p) == 1 for p in ports.values()), ports
     assert ports["gw0"] != ports["gw1"]
+
+
+def test_faults_journal_and_webhooks_helpers_are_per_test(pytester: pytest.Pytester) -> None:
+    """Faults, journal entries and webhook deliveries of one test are gone in the next."""
+    pytester.makepyfile(
+        """
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        import pytest, requests
+
+        class Receiver(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers["Content-Length"]))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        receiver = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+        threading.Thread(target=receiver.serve_forever, daemon=True).start()
+        HOOKED = {"instances": [{
+            "id": "1", "token": "t", "labels": [{"id": "1", "name": "VIP", "color": 2}],
+            "webhooks": [{"url": f"http://127.0.0.1:{receiver.server_port}/hook",
+                          "events": ["label.chat.added"]}],
+        }]}
+
+        def get_labels(mock):
+            return requests.get(mock.base_url + "/v2/labels/chats/5511999990000@c.us",
+                                params=mock.auth, timeout=5)
+
+        def test_fault_and_journal(chatlabels_mock):
+            rule = chatlabels_mock.add_fault(status=403, error="quota_reached", times=1)
+            assert chatlabels_mock.faults() == [rule]
+            first, second = get_labels(chatlabels_mock), get_labels(chatlabels_mock)
+            assert (first.status_code, first.json()["error"]) == (403, "quota_reached")
+            assert second.status_code == 200
+            entries = chatlabels_mock.journal(path="/v2/labels/chats/*")
+            assert [e["status"] for e in entries] == [403, 200]
+            assert entries[0]["faults"] == [rule["id"]]
+            assert entries[1]["query"]["access_token"] == ["[redacted]"]
+
+        @pytest.mark.chatlabels_fixture(HOOKED)
+        def test_webhook_delivery(chatlabels_mock):
+            chatlabels_mock.link("1", "5511999990000@c.us")
+            [delivery] = chatlabels_mock.wait_for_deliveries(event="label.chat.added")
+            assert delivery["outcome"] == "delivered"
+            assert chatlabels_mock.deliveries(event="label.chat.added") == [delivery]
+
+        def test_next_test_starts_clean(chatlabels_mock):
+            assert chatlabels_mock.faults() == []
+            assert chatlabels_mock.journal() == []
+            assert chatlabels_mock.deliveries() == []
+            assert get_labels(chatlabels_mock).status_code == 200
+        """
+    )
+    pytester.runpytest(*STRICT).assert_outcomes(passed=3)
