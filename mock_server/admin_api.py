@@ -169,11 +169,16 @@ def _done(message: str) -> Response:
 
 def _json_body() -> Any:
     try:
-        return json.loads(request.get_data())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return json.loads(request.get_data(), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError) as exc:
         raise ApiError(
             400, "invalid_parameter", f"Request body is not JSON ({exc}); send a JSON document."
         ) from None
+
+
+def _refuse_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON (RFC 8259), and NaN slips past every range check."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _number_param(name: str, kind: type, *, low: float, high: float) -> Any:

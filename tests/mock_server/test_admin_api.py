@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
+from hypothesis import given, note
+from hypothesis import strategies as st
 
 from mock_server import Settings, Store, create_app, parse_fixture
 from mock_server.server import MockServer
@@ -226,3 +229,51 @@ def test_concurrent_writers_lose_no_update(server: MockServer) -> None:
     assert sorted(label["name"] for label in all_labels[9:]) == sorted(f"C{i}" for i in range(11))
     full = call(server, "POST", "/v2/labels", json={"name": "one too many", "color": 0})
     assert full.status_code == 403 and full.json()["error"] == "quota_reached"
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["id", "status", "match", "times", "path", "instances", "requests"])
+            | st.text(max_size=6),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@pytest.fixture(scope="module")
+def scratch_server() -> Iterator[MockServer]:
+    """A server of its own: a random document may happen to be a valid fixture."""
+    server = MockServer(parse_fixture(default_fixture_data())).start()
+    yield server
+    server.stop()
+
+
+@given(document=JSON_VALUES, target=st.sampled_from(["faults", "fixture", "rate-limit"]))
+def test_any_json_document_is_accepted_or_refused_never_a_500(
+    scratch_server: MockServer, document: Any, target: str
+) -> None:
+    """Property: whatever JSON a client posts to the control API, it gets 2xx, 400 or 422."""
+    note(f"{target}: {document!r}")
+    path = {
+        "faults": "/__admin/faults",
+        "fixture": "/__admin/fixture",
+        "rate-limit": "/__admin/instances/sales/rate-limit",
+    }[target]
+    method = "PUT" if target == "rate-limit" else "POST"
+    response = call(scratch_server, method, path, json=document)
+    assert response.status_code in {200, 201, 400, 422}, response.text
+    assert set(response.json()) >= (
+        {"status", "message", "error"} if response.status_code >= 400 else set()
+    )
+    call(scratch_server, "POST", "/__admin/fixture", json=default_fixture_data())
+    call(scratch_server, "POST", "/__admin/reset").raise_for_status()

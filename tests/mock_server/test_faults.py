@@ -310,3 +310,11 @@ def test_the_limiter_counts_in_a_sliding_window() -> None:
     now[0] = 110.0
     limits.admit("i")  # the request at 100 has left the window
     limits.admit("unlimited")
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json(server, constant: str) -> None:
+    body = f'{{"latency_ms": {constant}}}'
+    response = requests.post(f"{server.url}/__admin/faults", data=body, timeout=5)
+    assert response.status_code == 400
+    assert constant in response.json()["message"]
