@@ -34,7 +34,7 @@ class CannotRun(Exception):
 class RunOptions:
     base_url: str
     instance_id: str
-    access_token: str
+    access_token: str = field(repr=False)
     chats: list[str]
     profile: Profile = "strict"
     max_examples: int = 20
@@ -105,6 +105,8 @@ def run(options: RunOptions) -> Report:
             CHECKS[name].run(ctx)
     except TargetUnreachable as exc:
         raise CannotRun(str(exc)) from None
+    finally:
+        target.close()
     report.requests_sent = len(target.exchanges)
     return report
 

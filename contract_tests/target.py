@@ -86,7 +86,7 @@ class Target:
 
     base_url: str
     instance_id: str
-    access_token: str
+    access_token: str = field(repr=False)
     rate: float | None = None
     timeout: float = 10.0
     verify: bool = True
@@ -136,6 +136,10 @@ class Target:
         with self._lock:
             self.exchanges.append(exchange)
         return exchange
+
+    def close(self) -> None:
+        """Close kept-alive connections (the target stays usable: they reopen on demand)."""
+        self._session.close()
 
     def _send(self, prepared: requests.PreparedRequest, shown: RequestInfo) -> Exchange:
         self._throttle()

@@ -1,0 +1,142 @@
+"""Small provider-dialect servers for the kit's tests: one correct, the rest each breaking
+the contract in exactly one way. Independent of the mock, so a bug in the mock cannot hide a
+bug in the kit.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from waitress.server import create_server
+
+from contract_tests.chat_ids import canonical_chat_id
+from contract_tests.schemas import PALETTE
+
+INSTANCE_ID = "42"
+TOKEN = "tok-S3cr3t-Xq9vZ7"  # long and distinctive: grep for it in every output
+CHAT = "5511999990000@c.us"
+
+BREAKAGES = (
+    "none",
+    "auth-not-enforced",
+    "5xx-on-long-ids",
+    "html-on-spaces",
+    "object-root",
+    "wrong-color-hex",
+    "duplicate-label",
+    "missing-from-directory",
+    "renamed-in-directory",
+    "flapping",
+    "token-echoed",
+    "text-content-type",
+    "upper-case-hex",
+    "extra-field",
+    "rejects-lid",
+    "5xx-on-seven",
+    "bad-error-body",
+)
+
+
+def _label(label_id: str, name: str, color: int) -> dict[str, Any]:
+    return {"id": label_id, "name": name, "color": color, "colorHex": PALETTE[color]}
+
+
+def broken_app(breakage: str) -> Flask:
+    """A provider stub serving ``/v2/labels...`` correctly except for ``breakage``."""
+    assert breakage in BREAKAGES, breakage
+    app = Flask(f"broken-{breakage}")
+    counter = itertools.count()  # requests for CHAT so far (for "flapping")
+    directory = [_label("1", "New Customer", 0), _label("2", "VIP", 2)]
+
+    def error(status: int, message: str, code: str) -> Response:
+        response = jsonify({"status": status, "message": message, "error": code})
+        response.status_code = status
+        return response
+
+    def denied() -> Response | None:
+        if breakage == "auth-not-enforced":
+            return None
+        given = request.args.get("access_token")
+        if request.args.get("instance_id") == INSTANCE_ID and given == TOKEN:
+            return None
+        if breakage == "token-echoed":
+            return error(401, f"token {given} is not valid", "unauthorized")
+        if breakage == "bad-error-body":
+            return jsonify({"detail": "unauthorized"}), 401  # type: ignore[return-value]
+        return error(401, "Invalid or missing access token.", "unauthorized")
+
+    @app.get("/v2/labels")
+    def labels() -> Response:
+        if (refused := denied()) is not None:
+            return refused
+        if breakage == "renamed-in-directory":
+            return jsonify([_label("1", "New Client", 0), directory[1]])
+        if breakage == "missing-from-directory":
+            return jsonify(directory[:1])
+        return jsonify(directory)
+
+    @app.get("/v2/labels/chats/", defaults={"chat_id": ""})
+    @app.get("/v2/labels/chats/<path:chat_id>")
+    def chat_labels(chat_id: str) -> Any:
+        if (refused := denied()) is not None:
+            return refused
+        if breakage == "5xx-on-long-ids" and len(chat_id) > 40:
+            return error(500, "Internal Server Error", "internal_error")
+        if breakage == "5xx-on-seven" and "7" in chat_id and canonical_chat_id(chat_id) is None:
+            return error(500, "Internal Server Error", "internal_error")
+        if breakage == "html-on-spaces" and " " in chat_id:
+            return Response("<html><body>Bad Request</body></html>", 400, mimetype="text/html")
+        if canonical_chat_id(chat_id) is None or (
+            breakage == "rejects-lid" and chat_id.endswith("@lid")
+        ):
+            return error(400, "chatId is not a chat id", "invalid_parameter")
+        body: Any = []
+        if chat_id == CHAT:
+            body = _chat_body(breakage, [dict(label) for label in directory], next(counter))
+        if breakage == "text-content-type":
+            return Response(jsonify(body).get_data(), 200, mimetype="text/plain")
+        return jsonify(body)
+
+    return app
+
+
+def _chat_body(breakage: str, body: list[dict[str, Any]], nth: int) -> Any:
+    """The labels of CHAT (both directory labels), broken as ``breakage`` says."""
+    if breakage == "object-root":
+        return {str(i): label for i, label in enumerate(body)}
+    if breakage == "wrong-color-hex":
+        body[1]["colorHex"] = PALETTE[3]
+    elif breakage == "duplicate-label":
+        body.append(body[0])
+    elif breakage == "flapping" and nth % 2:
+        body[1]["name"] = "V.I.P."
+    elif breakage == "upper-case-hex":
+        body[0]["colorHex"] = body[0]["colorHex"].upper()
+    elif breakage == "extra-field":
+        body[1]["description"] = "VIP customers"
+    return body
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve ``app`` with waitress on a free port; yield its base URL."""
+    server = create_server(app, host="127.0.0.1", port=0, threads=4, asyncore_loop_timeout=0.05)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        # Close every socket inside the loop's own thread: closing them from here while it
+        # sits in select() is a race (EBADF in the server thread).
+        def close_all() -> None:
+            for channel in list(server._map.values()):
+                channel.handle_close()
+
+        server.trigger.pull_trigger(close_all)
+        thread.join(timeout=5)
+        server.task_dispatcher.shutdown()
