@@ -49,11 +49,20 @@ def load_fixture(path: str | Path) -> dict[str, Any]:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise FixtureError(source, [FixtureProblem("", f"cannot read file: {reason}")]) from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_constant_rejecter(text))
     except json.JSONDecodeError as exc:
         problem = FixtureProblem("", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
         raise FixtureError(source, [problem]) from None
     return parse_fixture(data, source=source)
+
+
+def _constant_rejecter(text: str) -> Any:
+    """NaN and Infinity are not JSON; Python accepts them and they slip past range checks."""
+
+    def reject(name: str) -> None:
+        raise json.JSONDecodeError(f"{name} is not a JSON number", text, max(text.find(name), 0))
+
+    return reject
 
 
 def parse_fixture(data: Any, *, source: str = "<fixture>") -> dict[str, Any]:

@@ -163,3 +163,12 @@ def test_normalisation_fills_defaults_and_canonical_chat_ids():
 @pytest.mark.parametrize("path", sorted(FIXTURES_DIR.glob("*.json")), ids=lambda p: p.name)
 def test_every_bundled_fixture_loads(path):
     assert load_fixture(path)["instances"]
+
+
+def test_nan_is_not_json_even_though_python_reads_it(tmp_path):
+    path = write(
+        tmp_path,
+        '{"instances": [{"id": "1", "token": "t",\n "rate_limit": {"requests": 1, "window_seconds": NaN}}]}',
+    )
+    with pytest.raises(FixtureError, match="NaN is not a JSON number at line 2 column"):
+        load_fixture(path)
