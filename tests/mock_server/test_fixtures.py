@@ -168,7 +168,8 @@ def test_every_bundled_fixture_loads(path):
 def test_nan_is_not_json_even_though_python_reads_it(tmp_path):
     path = write(
         tmp_path,
-        '{"instances": [{"id": "1", "token": "t",\n "rate_limit": {"requests": 1, "window_seconds": NaN}}]}',
+        '{"instances": [{"id": "1", "token": "t",\n'
+        ' "rate_limit": {"requests": 1, "window_seconds": NaN}}]}',
     )
     with pytest.raises(FixtureError, match="NaN is not a JSON number at line 2 column"):
         load_fixture(path)
