@@ -12,6 +12,9 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
+
+from .record import add_record_command
 
 __all__ = ["TOKEN_ENV", "add_commands"]
 
@@ -22,6 +25,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     """Register the kit's sub-commands (check, validate) on ``commands``."""
     _add_check(commands)
     _add_validate(commands)
+    add_record_command(commands)
 
 
 def _names(text: str) -> list[str]:
@@ -71,6 +75,7 @@ def _add_check(commands: argparse._SubParsersAction) -> None:
         "--timeout", type=float, default=10.0, metavar="S", help="seconds per request (10)"
     )
     check.add_argument("--seed", type=int, default=None, help="replay a run's random choices")
+    _add_stateful_flags(check)
     check.add_argument("--checks", type=_names, metavar="A,B", help="run only these checks")
     check.add_argument("--skip", type=_names, metavar="A,B", help="do not run these checks")
     check.add_argument("--junit-xml", metavar="PATH", help="also write a JUnit XML report")
@@ -80,7 +85,6 @@ def _add_check(commands: argparse._SubParsersAction) -> None:
 
 def _run_check(args: argparse.Namespace) -> int:
     from .checks import CHECKS
-    from .report import render_terminal, write_json, write_junit
     from .runner import CannotRun, RunOptions, run, select_checks
 
     if args.list:
@@ -93,6 +97,11 @@ def _run_check(args: argparse.Namespace) -> int:
         if missing:
             flags = ", ".join("--" + m.replace("_", "-") for m in missing)
             raise CannotRun(f"missing {flags}")
+        if args.stateful:
+            from .stateful import options_from_args, run_stateful
+
+            report = run_stateful(options_from_args(args))
+            return _show(report, args)
         options = RunOptions(
             base_url=args.base_url,
             instance_id=args.instance_id,
@@ -109,6 +118,12 @@ def _run_check(args: argparse.Namespace) -> int:
     except CannotRun as exc:
         print(f"chatlabels check: cannot run: {exc}", file=sys.stderr)
         return 2
+    return _show(report, args)
+
+
+def _show(report: Any, args: argparse.Namespace) -> int:
+    from .report import render_terminal, write_json, write_junit
+
     print(render_terminal(report))
     try:
         if args.junit_xml:
@@ -119,6 +134,25 @@ def _run_check(args: argparse.Namespace) -> int:
         print(f"chatlabels check: cannot write the report: {exc}", file=sys.stderr)
         return 2
     return report.exit_code
+
+
+def _add_stateful_flags(check: argparse.ArgumentParser) -> None:
+    group = check.add_argument_group(
+        "stateful model test (contract_tests/stateful.py)",
+        "--stateful runs random sequences of label calls against a model instead of the checks; "
+        "--max-examples is then the number of sequences",
+    )
+    group.add_argument("--stateful", action="store_true", help="run the model-based test")
+    group.add_argument(
+        "--allow-writes",
+        action="store_true",
+        help="write to a target that is not the mock (restores what it changes)",
+    )
+    group.add_argument("--steps", type=int, default=30, metavar="N", help="calls per sequence")
+    group.add_argument("--session", metavar="S", help="WAHA session name (enables WAHA calls)")
+    group.add_argument(
+        "--api-key", metavar="K", help="WAHA api key (better: set CHATLABELS_API_KEY)"
+    )
 
 
 def _add_validate(commands: argparse._SubParsersAction) -> None:
