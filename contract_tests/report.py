@@ -62,6 +62,15 @@ def write_json(report: Report, path: str | Path) -> None:
     Path(path).write_text(json.dumps(to_json(report), indent=2) + "\n", encoding="utf-8")
 
 
+def _summary(name: str) -> str:
+    """What a check enforces; a stateful check is described by ``STATEFUL_CHECKS``."""
+    if name in CHECKS:
+        return CHECKS[name].summary
+    from .stateful import STATEFUL_CHECKS
+
+    return STATEFUL_CHECKS.get(name, name)
+
+
 def write_junit(report: Report, path: str | Path) -> None:
     """One <testcase> per check; errors as <failure>, warnings in <system-out>."""
     counts = report.counts()
@@ -84,7 +93,7 @@ def write_junit(report: Report, path: str | Path) -> None:
             failure = ET.SubElement(
                 case,
                 "failure",
-                message=f"{len(errors)} violation(s) of {CHECKS[name].summary}",
+                message=f"{len(errors)} violation(s) of {_summary(name)}",
                 type="ContractViolation",
             )
             failure.text = (

@@ -35,6 +35,7 @@ SAME: Any = type("Same", (), {"__repr__": lambda self: "SAME"})()
 
 _SECRET_QUERY = "access_token"
 _SECRET_HEADER = "access-token"
+_SECRET_HEADERS = {_SECRET_HEADER, "x-api-key", "x-admin-token"}
 
 
 class TargetUnreachable(Exception):
@@ -120,6 +121,20 @@ class Target:
         self, path: str, *, params: dict[str, str] | None = None, credentials: Credentials = SAME
     ) -> Exchange:
         """GET ``path`` (already encoded) with the credentials in the query string."""
+        return self.request("GET", path, params=params, credentials=credentials)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+        credentials: Credentials = SAME,
+    ) -> Exchange:
+        """Any method on ``path`` (already encoded), credentials in the query string, an
+        optional JSON body; secret headers (``X-Api-Key``...) are redacted in the record."""
         creds = self.credentials if credentials is SAME else credentials
         query = [(k, v) for k, v in (params or {}).items()]
         if creds.instance_id is not None:
@@ -127,9 +142,21 @@ class Target:
         if creds.access_token is not None:
             query.append((_SECRET_QUERY, creds.access_token))
         shown = RequestInfo(
-            "GET", path, tuple((k, REDACTED if k == _SECRET_QUERY else v) for k, v in query)
+            method,
+            path,
+            tuple((k, REDACTED if k == _SECRET_QUERY else v) for k, v in query),
+            tuple(
+                (k, REDACTED if k.lower() in _SECRET_HEADERS else v)
+                for k, v in (headers or {}).items()
+            ),
         )
-        prepared = self._session.prepare_request(requests.Request("GET", self.base_url + path))
+        body = None if json_body is None else json.dumps(json_body).encode()
+        all_headers = {**(headers or {})}
+        if body is not None:
+            all_headers["Content-Type"] = "application/json"
+        prepared = self._session.prepare_request(
+            requests.Request(method, self.base_url + path, data=body, headers=all_headers)
+        )
         # Bypass requests' re-quoting of the path: the target must see exactly our encoding.
         prepared.url = self.base_url + path + ("?" + _encode(query) if query else "")
         exchange = self._send(prepared, shown)

@@ -1,0 +1,414 @@
+"""The rule-based state machine: each rule is one label call, judged against the model.
+
+``machine_for`` binds the machine to a target (a class per run, because Hypothesis builds
+a fresh instance for every example). Every example starts from the same state: the mock is
+reset through ``/__admin/reset``; a live account is restored to the snapshot in teardown.
+A disagreement raises ``Disagreement`` carrying the kit's ``Finding``; Hypothesis then
+shrinks the sequence, and ``steps_log`` holds the calls of the last (minimal) run.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
+
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    multiple,
+    precondition,
+    rule,
+)
+
+from .chat_ids import canonical_chat_id
+from .findings import Finding
+from .judge import BodyChecks, error_body_findings, label_list_findings, shown
+from .schemas import PALETTE, iter_errors, json_pointer
+from .stateful_model import EventGroup, LabelModel, label_json
+from .stateful_session import LabelsApi, Snapshot, restore
+from .strategies import valid_chat_ids
+from .target import Exchange
+
+__all__ = ["Disagreement", "LabelsMachine", "Steps", "machine_for"]
+
+AGREE, SCHEMA, WEBHOOKS = (
+    "stateful_model_agreement",
+    "stateful_schema_conformance",
+    "stateful_webhook_agreement",
+)
+_BODY_CHECKS = BodyChecks(conforms=SCHEMA, palette=SCHEMA, unique=SCHEMA)
+OPERATION_COMPLETED = {"success": True, "message": "Operation completed successfully"}
+_WEBHOOK_WAIT_SECONDS = "5"
+
+NAMES = (
+    st.text(st.characters(categories=["L", "Nd"]) | st.sampled_from(" -&"), max_size=24)
+    .map(str.strip)
+    .filter(bool)
+)
+COLORS = st.integers(0, len(PALETTE) - 1)
+
+
+class Disagreement(AssertionError):
+    """The target disagreed with the model; ``finding`` says where and how."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.describe())
+        self.finding = finding
+
+
+@dataclass
+class Steps:
+    """The calls of the current example, one line per rule and per request."""
+
+    lines: list[str] = field(default_factory=list)
+
+
+def _answer(exchange: Exchange) -> str:
+    if exchange.status is None:
+        return exchange.error or "no answer"
+    body = shown(exchange.json) if exchange.is_json else repr(exchange.text[:60])
+    return f"{exchange.status} {body}"
+
+
+class LabelsMachine(RuleBasedStateMachine):
+    """Label lifecycle calls against a target, held to ``LabelModel`` after every step."""
+
+    labels = Bundle("labels")
+    created = Bundle("created")
+    chats = Bundle("chats")
+
+    api: ClassVar[LabelsApi]
+    snapshot: ClassVar[Snapshot]
+    mock: ClassVar[bool]
+    known_chats: ClassVar[list[str]]
+    webhooks: ClassVar[list[dict[str, Any]]]
+    steps_log: ClassVar[Steps]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.steps_log.lines.clear()
+        if self.mock:
+            self._send(self.api.admin("POST", "reset"))
+        self.model: LabelModel = self.snapshot.model()
+        self.expected: list[EventGroup] = []
+
+    # -- set-up -----------------------------------------------------------------------------
+    @initialize(target=labels)
+    def existing_labels(self) -> Any:
+        return multiple(*self.model.labels)
+
+    @initialize(target=chats)
+    def existing_chats(self) -> Any:
+        for chat in self.known_chats:
+            self._tracked(chat)
+        return multiple(*self.known_chats)
+
+    @precondition(lambda self: self.mock)
+    @rule(target=chats, chat=valid_chat_ids())
+    def new_chat(self, chat: str) -> str:
+        self._step("new_chat", chat=chat)
+        self._tracked(chat)
+        return chat
+
+    # -- writes -----------------------------------------------------------------------------
+    @rule(targets=(labels, created), name=NAMES, color=COLORS)
+    def create_label(self, name: str, color: int) -> Any:
+        self._step("create_label", name=name, color=color)
+        answer = self._send(self.api.create(name, color))
+        if not self.model.can_create():
+            self._status(answer, {403}, "the account already has 20 labels")
+            return multiple()
+        self._status(answer, {200, 201}, "a new label")
+        body = self._label_body(answer)
+        label_id = body.get("id")
+        if not isinstance(label_id, str) or label_id in self.model.labels:
+            self._fail(AGREE, answer, "/id", "a new label id", shown(label_id))
+        self._same(answer, "", label_json(label_id, name, color), body)
+        self._events(self.model.create(label_id, name, color))
+        return label_id
+
+    @rule(label=labels, name=NAMES, color=COLORS)
+    def update_label(self, label: str, name: str, color: int) -> None:
+        self._step("update_label", label=label, name=name, color=color)
+        answer = self._send(self.api.update(label, name, color))
+        if self._missing(answer, label):
+            return
+        self._status(answer, {200}, "the updated label")
+        self._same(answer, "", label_json(label, name, color), self._label_body(answer))
+        self._events(self.model.update(label, name, color))
+
+    @precondition(lambda self: self.mock)
+    @rule(label=labels)
+    def delete_label(self, label: str) -> None:
+        self._delete(label)
+
+    @precondition(lambda self: not self.mock)
+    @rule(label=created)
+    def delete_created_label(self, label: str) -> None:
+        """A live account's own labels are never deleted: a new one would get a new id."""
+        self._delete(label)
+
+    @rule(label=labels, chat=chats)
+    def link(self, label: str, chat: str) -> None:
+        self._change_link("link", label, chat)
+
+    @rule(label=labels, chat=chats)
+    def unlink(self, label: str, chat: str) -> None:
+        self._change_link("unlink", label, chat)
+
+    @precondition(lambda self: self.api.has_waha)
+    @rule(chat=chats, wanted=st.lists(labels, max_size=4))
+    def replace_chat_labels(self, chat: str, wanted: list[str]) -> None:
+        self._step("replace_chat_labels", chat=chat, labels=wanted)
+        canonical = self._tracked(chat)
+        answer = self._send(self.api.replace(chat, wanted))
+        if not set(wanted) <= set(self.model.labels):
+            # Unknown ids: refused as a whole; the reads that follow prove nothing changed.
+            self._status(answer, set(range(400, 500)), "a 4xx for an unknown label id")
+            return
+        self._status(answer, set(range(200, 300)), "the chat's labels replaced")
+        self._events(self.model.replace(canonical, wanted))
+
+    @precondition(lambda self: self.mock)
+    @rule()
+    def reset(self) -> None:
+        self._step("reset")
+        self._status(self._send(self.api.admin("POST", "reset")), {200}, "reset done")
+        self.model, self.expected = self.snapshot.model(), []
+
+    # -- reads ------------------------------------------------------------------------------
+    @rule(chat=chats)
+    def get_chat_labels(self, chat: str) -> None:
+        self._step("get_chat_labels", chat=chat)
+        canonical = self._tracked(chat)
+        answer = self._send(self.api.chat_labels(chat))
+        self._labels_read(answer, self.model.chat_labels(canonical))
+
+    @rule()
+    def get_all_labels(self) -> None:
+        self._step("get_all_labels")
+        self._labels_read(self._send(self.api.directory()), self.model.directory(), "labels")
+
+    @rule(label=labels)
+    def get_label(self, label: str) -> None:
+        self._step("get_label", label=label)
+        answer = self._send(self.api.label(label))
+        if not self._missing(answer, label):
+            self._status(answer, {200}, "the label")
+            self._same(answer, "", self.model.label(label), self._label_body(answer))
+
+    @rule(label=labels)
+    def get_chats_with_label(self, label: str) -> None:
+        self._step("get_chats_with_label", label=label)
+        answer = self._send(self.api.chats_with(label))
+        if self._missing(answer, label):
+            return
+        self._status(answer, {200}, "the chats with the label")
+        items = answer.json if isinstance(answer.json, list) else None
+        if items is None or not all(isinstance(i, dict) and "id" in i for i in items):
+            self._fail(SCHEMA, answer, "", 'a JSON array of {"id": chat}', _answer(answer))
+        found = sorted(canonical_chat_id(str(i["id"])) or str(i["id"]) for i in items)
+        # The contract orders a chat's labels, not a label's chats: compared as a set.
+        self._same(answer, "", sorted(self.model.chats_with(label)), found)
+
+    # -- after every step -------------------------------------------------------------------
+    @invariant()
+    def target_agrees_with_model(self) -> None:
+        assert not self.model.problems(), f"the model broke: {self.model.problems()}"
+        self._labels_read(self.api.directory(), self.model.directory(), "labels")
+        if self.webhooks:
+            self._check_webhooks()
+
+    def teardown(self) -> None:
+        if self.webhooks:
+            self._sentinel_change()
+        if not self.mock:
+            restore(self.api, self.snapshot)
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _delete(self, label: str) -> None:
+        self._step("delete_label", label=label)
+        answer = self._send(self.api.delete(label))
+        if self._missing(answer, label):
+            return
+        self._status(answer, {200}, "the label deleted")
+        self._events(self.model.delete(label))
+
+    def _change_link(self, how: str, label: str, chat: str) -> None:
+        self._step(how, label=label, chat=chat)
+        canonical = self._tracked(chat)
+        answer = self._send((self.api.link if how == "link" else self.api.unlink)(label, chat))
+        if self._missing(answer, label):
+            return
+        self._status(answer, {200}, f"{how} done (idempotent)")
+        self._same(answer, "", OPERATION_COMPLETED, answer.json)
+        change = self.model.link if how == "link" else self.model.unlink
+        self._events(change(label, canonical))
+
+    def _tracked(self, chat: str) -> str:
+        """The canonical id of ``chat``, read from the target the first time it is used."""
+        canonical = canonical_chat_id(chat) or chat
+        if canonical in self.model.chats:
+            return canonical
+        answer = self._send(self.api.chat_labels(chat))
+        self._status(answer, {200}, "the chat's labels")
+        self._schema(answer, "chat-labels")
+        ids = [label.get("id") for label in answer.json]
+        expected = self.model.untracked_labels_of(canonical)
+        self._same(answer, "", sorted(expected), sorted(ids))
+        self._same(answer, "", [self.model.label(i) for i in ids], answer.json)
+        self.model.track(canonical, ids)
+        self.snapshot.chats.setdefault(canonical, ids)
+        return canonical
+
+    def _sentinel_change(self) -> None:
+        """A last real change, so an event wrongly fired by the final step shows up
+        before it (deliveries keep order) instead of being missed at the end."""
+        label = next(iter(self.model.labels.values()), None)
+        if label is None:
+            answer = self._send(self.api.create("sentinel", 0))
+            if answer.status in {200, 201} and isinstance(answer.json, dict):
+                self._events(self.model.create(str(answer.json.get("id")), "sentinel", 0))
+        else:
+            name = "sentinel" if label["name"] != "sentinel" else "sentinel 2"
+            self._send(self.api.update(label["id"], name, label["color"]))
+            self._events(self.model.update(label["id"], name, label["color"]))
+        self._check_webhooks()
+
+    def _check_webhooks(self) -> None:
+        by_url = {hook["url"]: hook for hook in reversed(self.webhooks)}
+        wanted = {url: _filtered(self.expected, hook) for url, hook in by_url.items()}
+        total = sum(len(event) for groups in wanted.values() for event in groups)
+        params = {"instance": self.api.target.instance_id}
+        if total:
+            params |= {"wait": str(total), "timeout": _WEBHOOK_WAIT_SECONDS}
+        answer = self.api.admin("GET", "webhooks", params)
+        log = answer.json if isinstance(answer.json, dict) else {}
+        if log.get("waited", {}).get("satisfied") is False:
+            self._fail(WEBHOOKS, answer, "/waited", f"{total} finished deliveries", shown(log))
+        for url, groups in wanted.items():
+            got = [d for d in log.get("deliveries", []) if d.get("url") == url]
+            at = 0
+            for group in groups:
+                chunk = got[at : at + len(group)]
+                found = sorted(_event_key(d["event"], d["envelope"]["payload"]) for d in chunk)
+                expected = sorted(_event_key(name, payload) for name, payload in group)
+                self._same(answer, f"/deliveries ({url}) #{at}", expected, found, WEBHOOKS)
+                at += len(group)
+            if len(got) > at:
+                extra = [d["event"] for d in got[at:]]
+                self._fail(WEBHOOKS, answer, f"/deliveries ({url}) #{at}", "no more", shown(extra))
+            for delivery in got:
+                for error in iter_errors("webhook-event", delivery["envelope"]):
+                    where = json_pointer(error.path)
+                    self._fail(SCHEMA, answer, where, "a valid webhook event", error.message)
+
+    def _events(self, groups: list[EventGroup]) -> None:
+        self.expected.extend(groups)
+        self.steps_log.lines.append(
+            "    events: " + (", ".join(e for g in groups for e, _ in g) or "none")
+        )
+
+    def _missing(self, answer: Exchange, label: str) -> bool:
+        """True (after judging the 404) when the model has no such label."""
+        if label in self.model.labels:
+            return False
+        self._status(answer, {404}, f"label {label} does not exist")
+        return True
+
+    def _labels_read(
+        self, answer: Exchange, expected: list[Any], schema: str = "chat-labels"
+    ) -> None:
+        self._status(answer, {200}, "a list of labels")
+        self._schema(answer, schema)
+        self._same(answer, "", expected, answer.json)
+
+    def _label_body(self, answer: Exchange) -> dict[str, Any]:
+        for finding in label_list_findings(
+            [answer.json], request=answer.request, checks=_BODY_CHECKS, schema="labels"
+        ):
+            if finding.severity == "error":
+                raise Disagreement(replace(finding, pointer=finding.pointer[2:]))
+        return answer.json
+
+    def _schema(self, answer: Exchange, schema: str) -> None:
+        for finding in label_list_findings(
+            answer.json, request=answer.request, checks=_BODY_CHECKS, schema=schema
+        ):
+            if finding.severity == "error":
+                raise Disagreement(finding)
+
+    def _status(self, answer: Exchange, allowed: set[int], why: str) -> None:
+        if answer.status not in allowed:
+            shown_allowed = "/".join(map(str, sorted(allowed))) if len(allowed) < 5 else "4xx/2xx"
+            self._fail(AGREE, answer, "", f"{shown_allowed} ({why})", _answer(answer))
+        if answer.status >= 400 and answer.request.path.startswith("/v2/"):
+            for finding in error_body_findings(answer.json, check=SCHEMA, request=answer.request):
+                raise Disagreement(finding)
+
+    def _same(
+        self, answer: Exchange, at: str, expected: Any, found: Any, check: str = AGREE
+    ) -> None:
+        if expected == found:
+            return
+        if isinstance(expected, list) and isinstance(found, list):
+            for index, (want, got) in enumerate(zip(expected, found, strict=False)):
+                if want != got:
+                    self._fail(check, answer, f"{at}/{index}", shown(want), shown(got))
+        self._fail(check, answer, at, shown(expected), shown(found))
+
+    @staticmethod
+    def _fail(check: str, answer: Exchange | None, at: str, expected: str, found: str) -> None:
+        request = answer.request if answer is not None else None
+        raise Disagreement(Finding(check, request, at, expected, found))
+
+    def _step(self, rule_name: str, /, **args: Any) -> None:
+        shown_args = ", ".join(f"{key}={value!r}" for key, value in args.items())
+        self.steps_log.lines.append(f"{rule_name}({shown_args})")
+
+    def _send(self, answer: Exchange) -> Exchange:
+        self.steps_log.lines.append(f"    {answer.request} -> {answer.status or answer.error}")
+        return answer
+
+
+def _filtered(groups: list[EventGroup], hook: dict[str, Any]) -> list[EventGroup]:
+    events = hook.get("events", ["*"])
+    kept = [[e for e in group if "*" in events or e[0] in events] for group in groups]
+    return [group for group in kept if group]
+
+
+def _event_key(name: str, payload: Any) -> str:
+    return f"{name} {json.dumps(payload, sort_keys=True, ensure_ascii=False)}"
+
+
+def machine_for(
+    api: LabelsApi,
+    snapshot: Snapshot,
+    *,
+    mock: bool,
+    chats: list[str],
+    webhooks: list[dict[str, Any]],
+) -> type[LabelsMachine]:
+    """A machine class bound to one target; on the mock, every example starts from a reset.
+
+    A live run only touches ``chats``; on the mock the snapshot's chats are used too, and
+    new chat ids are drawn from ``strategies.valid_chat_ids()``.
+    """
+    known = list(chats) if not mock else sorted({*chats, *_snapshot_chats(snapshot)})[:8]
+    attributes = {
+        "api": api,
+        "snapshot": snapshot,
+        "mock": mock,
+        "known_chats": known,
+        "webhooks": webhooks,
+        "steps_log": Steps(),
+    }
+    return type("LabelsMachineRun", (LabelsMachine,), attributes)
+
+
+def _snapshot_chats(snapshot: Snapshot) -> set[str]:
+    return {chat for members in snapshot.members.values() for chat in members}
