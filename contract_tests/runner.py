@@ -115,6 +115,8 @@ def _preflight(ctx: CheckContext) -> None:
     """Refuse to judge a target that rejects the given credentials: the checks would all
     fail for a reason that is the caller's, not the target's."""
     answer = ctx.directory_answer()
+    if answer.status is None:
+        raise CannotRun(f"{answer.error} to {answer.request}: is {ctx.target.base_url} right?")
     if answer.status in {401, 403}:
         raise CannotRun(
             f"the target answered {answer.status} to {answer.request}: "
