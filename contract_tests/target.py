@@ -91,7 +91,7 @@ class Target:
     rate: float | None = None
     timeout: float = 10.0
     verify: bool = True
-    exchanges: list[Exchange] = field(default_factory=list)
+    exchanges: list[Exchange] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")

@@ -1,0 +1,56 @@
+"""``Target`` (throttling, redaction, path encoding) and the reusable strategies."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from hypothesis import given
+
+from contract_tests import strategies as cs
+from contract_tests.chat_ids import is_chat_id
+from contract_tests.target import Credentials, Target, path_segment
+
+
+def mock_target(server: Any, **options: Any) -> Target:
+    return Target(server.url, instance_id="123456789", access_token="123456789", **options)
+
+
+def test_every_recorded_request_has_the_token_redacted(default_server: Any) -> None:
+    target = mock_target(default_server)
+    target.chat_labels("5511988887777@c.us")
+    target.chat_labels("5511988887777@c.us", credentials=Credentials("123456789", "other-token"))
+    for exchange in target.exchanges:
+        assert dict(exchange.request.query)["access_token"] == "[redacted]"
+        assert "access_token=[redacted]" in str(exchange.request)
+    assert "access_token" not in repr(target)
+
+
+def test_rate_spaces_requests(default_server: Any) -> None:
+    target = mock_target(default_server, rate=20)
+    started = time.monotonic()
+    for _ in range(5):
+        target.directory()
+    assert time.monotonic() - started >= 4 / 20 * 0.9
+
+
+def test_path_segment_keeps_traversal_inside_one_segment() -> None:
+    assert path_segment("..") == "%2E%2E"
+    assert path_segment("../labels") == "..%2Flabels"
+    assert path_segment("1@c.us") == "1%40c.us"
+    assert path_segment("1@c.us", raw_at=True) == "1@c.us"
+
+
+@given(cs.valid_chat_ids())
+def test_valid_chat_ids_are_chat_ids(chat_id: str) -> None:
+    assert is_chat_id(chat_id)
+
+
+@given(cs.invalid_chat_ids())
+def test_invalid_chat_ids_are_not(chat_id: str) -> None:
+    assert not is_chat_id(chat_id)
+
+
+@given(cs.tokens())
+def test_tokens_are_url_safe(token: str) -> None:
+    assert 12 <= len(token) <= 40 and path_segment(token) == token
