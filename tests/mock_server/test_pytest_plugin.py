@@ -197,8 +197,15 @@ def test_bad_fixture_and_bad_marker_fail_the_test_with_the_reason(
 @pytest.mark.skipif(
     importlib.util.find_spec("xdist") is None, reason="pytest-xdist is not installed"
 )
-def test_one_server_per_xdist_worker(pytester: pytest.Pytester) -> None:
-    """Under xdist each worker has its own server (its own port and state), and tests pass."""
+def test_one_server_per_xdist_worker(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under xdist each worker has its own server (its own port and state), and tests pass.
+
+    Only xdist and this plugin are loaded (the entry point is tested above): every other
+    installed plugin would be imported by three processes, for seconds, to no purpose.
+    """
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     pytester.makepyfile(
         """
         import os, pytest
@@ -211,7 +218,9 @@ def test_one_server_per_xdist_worker(pytester: pytest.Pytester) -> None:
                 f.write(str(chatlabels_mock.server.port))
         """
     )
-    result = pytester.runpytest_subprocess(*STRICT, "-p", "xdist", "-n", "2")
+    result = pytester.runpytest_subprocess(
+        *STRICT, "-p", "xdist", "-p", "mock_server.pytest_plugin", "-n", "2"
+    )
     result.assert_outcomes(passed=6)
     ports: dict[str, set[str]] = {}
     for path in pytester.path.glob("port-*"):
