@@ -31,7 +31,7 @@ class ChatLabelsMock:
         self.server = server
         self.base_url = server.url
         self._base_dir = base_dir or Path.cwd()
-        self._fixture: dict[str, Any] = {}
+        self._fixture: dict[str, Any] = server.store.dump()  # until load() names another
 
     # -- credentials of the first instance of the loaded fixture ------------------------
     @property

@@ -286,3 +286,13 @@ def test_faults_journal_and_webhooks_helpers_are_per_test(pytester: pytest.Pytes
         """
     )
     pytester.runpytest(*STRICT).assert_outcomes(passed=3)
+
+
+def test_handle_wraps_any_started_server(start_server) -> None:
+    """Outside pytest's fixture, ChatLabelsMock(server) knows the server's first instance."""
+    from mock_server.mock_handle import ChatLabelsMock
+
+    server = start_server({"instances": [{"id": "77", "token": "tok", "session": "s"}]})
+    mock = ChatLabelsMock(server)
+    assert (mock.base_url, mock.instance_id, mock.access_token) == (server.url, "77", "tok")
+    assert mock.auth == {"instance_id": "77", "access_token": "tok"}
