@@ -177,7 +177,8 @@ def matches(expected: str, output: str) -> bool:
     def collapse(text: str) -> str:
         return " ".join(text.split())
 
-    pattern = ".*?".join(re.escape(part) for part in collapse(expected).split("..."))
+    parts = re.split(r"\s*\.\.\.\s*", collapse(expected))
+    pattern = ".*?".join(re.escape(part) for part in parts)
     return re.fullmatch(pattern, collapse(output), re.DOTALL) is not None
 
 
@@ -250,3 +251,24 @@ def test_pytest_fixture_section_runs_under_pytester(pytester: pytest.Pytester) -
 def test_mirrored_commands_have_their_mirror() -> None:
     assert (ROOT / "tests/mock_server/test_openapi_schemathesis.py").is_file()
     assert shutil.which("chatlabels", path=tool_env()["PATH"]) is not None
+
+
+def test_harness_parses_compares_and_mirrors_as_documented() -> None:
+    """The runner itself: a wrong expectation must fail, mirrored commands must be known."""
+    first, second = parse_commands(["# intro", "curl -s x \\", "  --data y", "# out ...", "a &"])
+    assert (first.text, first.expected, first.background) == (
+        "curl -s x \\\n  --data y",
+        ["out ..."],
+        False,
+    )
+    assert second.background and not Command("a && b").background
+    assert matches('[{"id":"3",...}] ... 10 passed', '[{"id":"3","x":1}]\n 10   passed')
+    assert not matches("10 checks: 10 passed", "10 checks: 9 passed")
+    assert adapt("pip install -e . && chatlabels serve") is None
+    assert adapt("pip install -e '.[test]' && pytest") is None
+    assert adapt("sleep 2") is None
+    assert adapt("st run http://127.0.0.1:8080/openapi.json") is None
+    assert adapt("chatlabels serve --port 8081 &") == "chatlabels serve --port 8081 &"
+    assert PORT.sub("P", "curl http://127.0.0.1:8080/x --port 9999 127.0.0.2:80") == (
+        "curl http://127.0.0.1:P/x --port P 127.0.0.2:80"
+    )
