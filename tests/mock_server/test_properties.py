@@ -42,7 +42,8 @@ def fixtures(draw) -> dict:
         instances.append(
             {
                 "id": f"inst{n}",
-                "token": draw(cs.tokens()),
+                # prefixed so a token can never also be part of a generated chat id
+                "token": "tok_" + draw(cs.tokens()),
                 "session": f"s{n}",
                 "status": draw(st.sampled_from(STATUSES)) if n else "WORKING",
                 "labels": labels,
