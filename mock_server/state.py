@@ -38,6 +38,16 @@ class Credentials:
     status: str
 
 
+def _credentials(instance: dict[str, Any]) -> Credentials:
+    return Credentials(
+        id=instance["id"],
+        token=instance["token"],
+        session=instance["session"],
+        api_key=instance.get("api_key", instance["token"]),
+        status=instance["status"],
+    )
+
+
 def label_json(label: dict[str, Any]) -> dict[str, Any]:
     """A label as the API answers it, keys in the provider's order, colorHex derived."""
     return {
@@ -88,15 +98,12 @@ class Store:
             if session is not None:
                 instance_id = self._by_session.get(session)
             instance = self._instances.get(instance_id or "")
-            if instance is None:
-                return None
-            return Credentials(
-                id=instance["id"],
-                token=instance["token"],
-                session=instance["session"],
-                api_key=instance.get("api_key", instance["token"]),
-                status=instance["status"],
-            )
+            return None if instance is None else _credentials(instance)
+
+    def all_credentials(self) -> list[Credentials]:
+        """Every instance's credentials, for a key that must be compared with all of them."""
+        with self._lock:
+            return [_credentials(instance) for instance in self._instances.values()]
 
     def instance_config(self, instance_id: str) -> dict[str, Any]:
         """A copy of an instance's fixture entry (webhooks, rate limit, engine, me...)."""
