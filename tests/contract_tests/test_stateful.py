@@ -1,0 +1,232 @@
+"""The stateful model test against the real mock over sockets: it agrees with a correct mock
+(webhooks included), catches a mock broken on purpose, refuses to write to a target that is
+not the mock, and leaves a "live" target as it found it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from contract_tests.stateful import StatefulOptions, run_stateful
+from contract_tests.stateful_session import LabelsApi, restore, take_snapshot
+from contract_tests.target import Target
+from mock_server.cli import main
+from mock_server.server import MockServer
+from mock_server.state import label_json
+from tests.conftest import default_fixture_data
+
+TOKEN = "tok-St4teful-Zq81xW"  # distinctive: must never appear in any output
+INSTANCE = "123456789"
+SMALL_LABELS = [{"id": "1", "name": "Lead", "color": 0}, {"id": "2", "name": "VIP", "color": 2}]
+CHATS = ["5511988887777@c.us", "120363025246125486@g.us", "5511999990000@c.us"]
+
+
+class Receiver:
+    """A webhook receiver on a free port that accepts every delivery and counts them."""
+
+    def __init__(self) -> None:
+        self.posts = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.posts += 1
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    receiver = Receiver()
+    yield receiver
+    receiver.server.shutdown()
+    receiver.server.server_close()
+
+
+def fixture_with(**instance: Any) -> dict[str, Any]:
+    data = default_fixture_data()
+    data["instances"][0].update(token=TOKEN, **instance)
+    return data
+
+
+def stateful_args(server: MockServer, *extra: str) -> list[str]:
+    return [
+        "check",
+        "--stateful",
+        "--base-url",
+        server.url,
+        "--instance-id",
+        INSTANCE,
+        "--access-token",
+        TOKEN,
+        *extra,
+    ]
+
+
+def test_machine_agrees_with_the_mock_and_its_webhooks(
+    start_server: Callable[..., MockServer], receiver: Receiver
+) -> None:
+    """Random sequences over both dialects, webhooks checked after every step, all agree."""
+    hooks = [
+        {"url": f"{receiver.url}/all", "events": ["*"]},
+        {"url": f"{receiver.url}/links", "events": ["label.chat.added", "label.chat.deleted"]},
+    ]
+    server = start_server(fixture_with(webhooks=hooks))
+    options = StatefulOptions(
+        server.url, INSTANCE, TOKEN, session="default", api_key=TOKEN, max_examples=6, steps=25
+    )
+    report = run_stateful(options)
+    assert report.findings == [], "\n".join(f.describe() for f in report.findings)
+    assert report.exit_code == 0
+    assert receiver.posts > 6  # webhooks were fired and checked, not skipped
+    assert report.requests_sent > 6 * 25
+
+
+def test_check_stateful_against_the_mock_passes(
+    start_server: Callable[..., MockServer], capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = start_server(fixture_with())
+    argv = stateful_args(server, "--session", "default", "--api-key", TOKEN, "--seed", "7")
+    assert main([*argv, "--max-examples", "5", "--steps", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "PASSED  stateful_model_agreement" in out
+    assert TOKEN not in out
+
+
+def test_refuses_to_write_to_a_target_without_the_control_api(
+    start_server: Callable[..., MockServer], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """/__admin/ hidden behind a token: not the mock, as far as the kit can tell."""
+    server = start_server(fixture_with(), admin_token="admin-secret")
+    journal = server.app.extensions["chatlabels.journal"]
+    assert main(stateful_args(server, "--chat-id", CHATS[0])) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "--allow-writes" in err and TOKEN not in err
+    assert not [e for e in journal.entries() if e["method"] != "GET"]
+
+
+def _link_not_idempotent(store: Any) -> Callable[..., bool]:
+    original = store.link
+
+    def link(instance_id: str, label_id: str, chat_id: str) -> bool:
+        if not original(instance_id, label_id, chat_id):  # already linked: link it twice
+            with store._lock:
+                store._instances[instance_id]["chats"][chat_id].append(label_id)
+        return True
+
+    return link
+
+
+def _delete_keeps_links(store: Any) -> Callable[..., dict[str, Any]]:
+    def delete_label(instance_id: str, label_id: str) -> dict[str, Any]:
+        with store._lock:
+            instance = store._instances[instance_id]
+            label = store._find_label(instance, label_id)
+            instance["labels"].remove(label)
+            store._emit(instance, "label.deleted", label_json(label))
+            return label_json(label)
+
+    return delete_label
+
+
+def _relink_fires_again(store: Any) -> Callable[..., bool]:
+    original = store.link
+
+    def link(instance_id: str, label_id: str, chat_id: str) -> bool:
+        if not original(instance_id, label_id, chat_id):
+            label = store._find_label(store._instances[instance_id], label_id)
+            store._emit_chat_event(
+                store._instances[instance_id], "label.chat.added", label, chat_id
+            )
+        return True
+
+    return link
+
+
+@pytest.mark.parametrize(
+    ("method", "breakage", "check"),
+    [
+        ("link", _link_not_idempotent, "stateful_schema_conformance"),
+        ("delete_label", _delete_keeps_links, "stateful_model_agreement"),
+        ("link", _relink_fires_again, "stateful_webhook_agreement"),
+    ],
+    ids=["link-not-idempotent", "delete-keeps-links", "event-on-no-op"],
+)
+def test_a_broken_mock_is_caught_with_a_minimal_sequence(
+    start_server: Callable[..., MockServer],
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    method: str,
+    breakage: Callable[[Any], Any],
+    check: str,
+) -> None:
+    # Webhooks only where the breakage is about them: each check costs a wait per step.
+    hooks = [{"url": receiver.url}] if check == "stateful_webhook_agreement" else []
+    # A small account, so random sequences hit the same label and chat again soon.
+    small = {"labels": SMALL_LABELS, "chats": {CHATS[0]: ["2"]}, "webhooks": hooks}
+    server = start_server(fixture_with(**small))
+    monkeypatch.setattr(server.store, method, breakage(server.store))
+    argv = stateful_args(server, "--seed", "3", "--max-examples", "30", "--steps", "8")
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert f"FAILED  {check}" in out
+    assert "minimal failing sequence" in out and "--seed 3" in out
+    assert TOKEN not in out and "access_token=[redacted]" in out
+
+
+def dump_everything(api: LabelsApi, chats: list[str]) -> dict[str, Any]:
+    """Every read the API offers, for a before/after comparison."""
+    directory = api.directory().json
+    return {
+        "directory": directory,
+        "labels": {label["id"]: api.label(label["id"]).json for label in directory},
+        "members": {label["id"]: api.chats_with(label["id"]).json for label in directory},
+        "chats": {chat: api.chat_labels(chat).json for chat in chats},
+    }
+
+
+def test_allow_writes_against_a_live_target_restores_what_it_changed(
+    start_server: Callable[..., MockServer],
+) -> None:
+    server = start_server(fixture_with(), admin_token="admin-secret")
+    api = LabelsApi(Target(server.url, instance_id=INSTANCE, access_token=TOKEN))
+    before = dump_everything(api, CHATS)
+    chat_args = [arg for chat in CHATS for arg in ("--chat-id", chat)]
+    argv = stateful_args(server, "--allow-writes", *chat_args, "--seed", "11", "--steps", "20")
+    assert main([*argv, "--max-examples", "6"]) == 0
+    writes = [
+        e for e in server.app.extensions["chatlabels.journal"].entries() if e["method"] != "GET"
+    ]
+    assert writes, "the run wrote nothing: the restore was not exercised"
+    assert dump_everything(api, CHATS) == before
+
+
+def test_restore_reports_what_it_could_not_put_back(
+    start_server: Callable[..., MockServer],
+) -> None:
+    server = start_server(fixture_with())
+    api = LabelsApi(Target(server.url, instance_id=INSTANCE, access_token=TOKEN))
+    snapshot = take_snapshot(api)
+    created = api.create("left behind", 3).json["id"]
+    api.delete("1")  # a live label deleted cannot come back with its id
+    server.app.extensions["chatlabels.faults"].add(
+        [{"match": {"method": "DELETE", "path": f"/v2/labels/{created}"}, "status": 500}]
+    )
+    problems = restore(api, snapshot)
+    assert any(f"/v2/labels/{created}" in p and "500" in p for p in problems)
+    assert any("label 1 ('New Customer') is gone" in p for p in problems)
