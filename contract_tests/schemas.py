@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
+
+from .resources import bundled_dir
 
 __all__ = [
     "PALETTE",
@@ -28,7 +29,7 @@ __all__ = [
     "validator",
 ]
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+SCHEMA_DIR = bundled_dir("schemas", package="chatlabels_schemas", marker="label.schema.json")
 BASE_URI = "https://chatlabels.dev/schemas/"
 
 #: Short names accepted wherever a schema is chosen (``chatlabels validate --kind``).

@@ -15,13 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from contract_tests.chat_ids import ACCEPTED_FORMS, canonical_chat_id
+from contract_tests.resources import bundled_dir
 from contract_tests.schemas import PALETTE, iter_errors, json_pointer
 
 from .faults import rules_problems
 
 __all__ = ["DEFAULT_FIXTURE", "FixtureError", "FixtureProblem", "load_fixture", "parse_fixture"]
 
-DEFAULT_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "default.json"
+DEFAULT_FIXTURE = (
+    bundled_dir("fixtures", package="chatlabels_fixtures", marker="default.json") / "default.json"
+)
 
 
 @dataclass(frozen=True)
