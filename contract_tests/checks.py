@@ -210,7 +210,21 @@ def auth_is_enforced(ctx: CheckContext) -> None:
     for case, credentials in cases.items():
         answer = ctx.target.chat_labels(chat, credentials=credentials)
         secrets = [s for s in (real.access_token, credentials.access_token) if s]
-        ctx.add(_rejection_findings(answer, "auth_is_enforced", f"a 4xx for {case}", secrets))
+        findings = _rejection_findings(answer, "auth_is_enforced", f"a 4xx for {case}", secrets)
+        if not findings and answer.status != 401:
+            # The provider documents 401 "Unauthorized - Invalid or Missing Access Token".
+            findings.append(
+                Finding(
+                    "auth_is_enforced",
+                    answer.request,
+                    "",
+                    f"401 for {case}, as documented",
+                    str(answer.status),
+                    severity="warning" if ctx.profile == "lenient" else "error",
+                    drift="auth-status",
+                )
+            )
+        ctx.add(findings)
 
 
 def _rejection_findings(
@@ -222,7 +236,9 @@ def _rejection_findings(
     if not answer.is_json:
         found = f"{answer.status} non-JSON body {answer.text[:60]!r}"
         return [Finding(check, answer.request, "", f"{expected}, as JSON", found)]
-    findings = error_body_findings(answer.json, check=check, request=answer.request)
+    findings = error_body_findings(
+        answer.json, check=check, request=answer.request, status=answer.status
+    )
     if any(secret in answer.text for secret in secrets):
         findings.append(
             Finding(check, answer.request, "", "an error body without the token", "the token")

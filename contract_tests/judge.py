@@ -173,10 +173,14 @@ def _expected(error: ValidationError) -> str:
 
 
 def error_body_findings(
-    body: Any, *, check: str, request: RequestInfo | None = None
+    body: Any, *, check: str, request: RequestInfo | None = None, status: int | None = None
 ) -> list[Finding]:
-    """Findings for a 4xx/5xx body that should match ``error.schema.json``."""
-    return [
+    """Findings for a 4xx/5xx body that should match ``error.schema.json``.
+
+    With the HTTP ``status`` given, the body's own ``status`` must repeat it: clients that
+    read the body rather than the status line act on that number.
+    """
+    findings = [
         Finding(
             check,
             request,
@@ -186,3 +190,9 @@ def error_body_findings(
         )
         for error in iter_errors("error", body)
     ]
+    claimed = body.get("status") if isinstance(body, dict) else None
+    if status is not None and isinstance(claimed, int) and claimed != status:
+        findings.append(
+            Finding(check, request, "/status", f"{status}, the HTTP status", shown(claimed))
+        )
+    return findings

@@ -39,6 +39,8 @@ BREAKAGES = (
     "rejects-lid",
     "5xx-on-seven",
     "bad-error-body",
+    "403-for-wrong-token",
+    "body-status-differs",
 )
 
 
@@ -68,6 +70,12 @@ def broken_app(breakage: str) -> Flask:
             return error(401, f"token {given} is not valid", "unauthorized")
         if breakage == "bad-error-body":
             return jsonify({"detail": "unauthorized"}), 401  # type: ignore[return-value]
+        if breakage == "403-for-wrong-token":
+            return error(403, "Forbidden.", "forbidden")
+        if breakage == "body-status-differs":
+            response = error(400, "Invalid or missing access token.", "unauthorized")
+            response.status_code = 401
+            return response
         return error(401, "Invalid or missing access token.", "unauthorized")
 
     @app.get("/v2/labels")

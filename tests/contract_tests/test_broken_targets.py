@@ -41,6 +41,8 @@ EXPECTED = {
     ),
     "rejects-lid": ({"well_formed_chat_ids_accepted"}, ("well_formed_chat_ids_accepted", "")),
     "bad-error-body": ({"auth_is_enforced"}, ("auth_is_enforced", "")),
+    "403-for-wrong-token": ({"auth_is_enforced"}, ("auth_is_enforced", "")),
+    "body-status-differs": ({"auth_is_enforced"}, ("auth_is_enforced", "/status")),
 }
 
 
