@@ -1,5 +1,6 @@
 """chatlabels mock server: the chat-labels API of hosted WhatsApp APIs, fed by fixtures."""
 
+from . import strict_json
 from .app import Settings, create_app
 from .errors import ApiError
 from .fixtures import DEFAULT_FIXTURE, FixtureError, load_fixture, parse_fixture
@@ -14,4 +15,5 @@ __all__ = [
     "create_app",
     "load_fixture",
     "parse_fixture",
+    "strict_json",
 ]

@@ -8,13 +8,13 @@ needs the ``X-Admin-Token`` header, on any interface. The token is never logged 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
 from contract_tests.schemas import json_pointer, validator
 
+from . import strict_json
 from .auth import secrets_match
 from .control import Control
 from .errors import ApiError, InvalidDocument
@@ -169,16 +169,11 @@ def _done(message: str) -> Response:
 
 def _json_body() -> Any:
     try:
-        return json.loads(request.get_data(), parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, ValueError) as exc:
+        return strict_json.loads(request.get_data())
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise ApiError(
             400, "invalid_parameter", f"Request body is not JSON ({exc}); send a JSON document."
         ) from None
-
-
-def _refuse_constant(name: str) -> Any:
-    """NaN and Infinity are not JSON (RFC 8259), and NaN slips past every range check."""
-    raise ValueError(f"{name} is not a JSON value")
 
 
 def _number_param(name: str, kind: type, *, low: float, high: float) -> Any:

@@ -18,6 +18,7 @@ from contract_tests.chat_ids import ACCEPTED_FORMS, canonical_chat_id
 from contract_tests.resources import bundled_dir
 from contract_tests.schemas import PALETTE, iter_errors, json_pointer
 
+from . import strict_json
 from .faults import rules_problems
 
 __all__ = ["DEFAULT_FIXTURE", "FixtureError", "FixtureProblem", "load_fixture", "parse_fixture"]
@@ -52,20 +53,13 @@ def load_fixture(path: str | Path) -> dict[str, Any]:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise FixtureError(source, [FixtureProblem("", f"cannot read file: {reason}")]) from None
     try:
-        data = json.loads(text, parse_constant=_constant_rejecter(text))
+        data = strict_json.loads(text)
     except json.JSONDecodeError as exc:
         problem = FixtureProblem("", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
         raise FixtureError(source, [problem]) from None
+    except ValueError as exc:
+        raise FixtureError(source, [FixtureProblem("", f"not JSON: {exc}")]) from None
     return parse_fixture(data, source=source)
-
-
-def _constant_rejecter(text: str) -> Any:
-    """NaN and Infinity are not JSON; Python accepts them and they slip past range checks."""
-
-    def reject(name: str) -> None:
-        raise json.JSONDecodeError(f"{name} is not a JSON number", text, max(text.find(name), 0))
-
-    return reject
 
 
 def parse_fixture(data: Any, *, source: str = "<fixture>") -> dict[str, Any]:

@@ -13,6 +13,7 @@ from flask import request
 from contract_tests.chat_ids import ACCEPTED_FORMS, canonical_chat_id
 from contract_tests.schemas import PALETTE
 
+from . import strict_json
 from .errors import ApiError
 
 __all__ = ["chat_id_param", "json_object_body", "label_fields", "label_id_param"]
@@ -50,10 +51,16 @@ def label_id_param(raw: str) -> str:
 
 def json_object_body() -> dict[str, Any]:
     """The request body as a JSON object, or a 400 saying what is wrong with it."""
-    body = request.get_json(silent=True, force=True)
+    try:
+        body = strict_json.loads(request.get_data())
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ApiError(
+            400, "invalid_parameter", f"Request body is not valid JSON ({exc}); send a JSON object."
+        ) from None
     if not isinstance(body, dict):
-        reason = "is not valid JSON" if body is None else "is not a JSON object"
-        raise ApiError(400, "invalid_parameter", f"Request body {reason}; send a JSON object.")
+        raise ApiError(
+            400, "invalid_parameter", "Request body is not a JSON object; send a JSON object."
+        )
     return body
 
 
