@@ -81,6 +81,8 @@ def _from_http_exception(exc: HTTPException) -> ApiError:
         message = (
             f"{request.method} is not allowed on {request.path}; allowed: {', '.join(allowed)}."
         )
+    elif status == 413:
+        message = f"Request body over {request.max_content_length} bytes; send a smaller one."
     else:
         message = exc.description or exc.name
     return ApiError(status, code, message, headers=headers)

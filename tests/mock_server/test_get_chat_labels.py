@@ -203,3 +203,15 @@ def test_instances_are_isolated(start_server):
     assert two == []
     crossed = get(server, path, {"instance_id": "2", "access_token": "token-one"})
     assert_error(crossed, 401, "unauthorized")
+
+
+def test_a_body_over_the_limit_is_a_413_saying_the_limit(default_server):
+    response = requests.post(
+        f"{default_server.url}/v2/labels",
+        params=DOCS,
+        data=b'{"name": "' + b"x" * 70_000 + b'", "color": 1}',
+        headers={"Content-Type": "application/json"},
+        timeout=5,
+    )
+    body = assert_error(response, 413, "payload_too_large")
+    assert "65536 bytes" in body["message"]
