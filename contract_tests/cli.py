@@ -16,7 +16,7 @@ from typing import Any
 
 from .record import add_record_command
 
-__all__ = ["TOKEN_ENV", "add_commands"]
+__all__ = ["TOKEN_ENV", "add_commands", "target_fields"]
 
 TOKEN_ENV = "CHATLABELS_ACCESS_TOKEN"
 
@@ -103,15 +103,8 @@ def _run_check(args: argparse.Namespace) -> int:
             report = run_stateful(options_from_args(args))
             return _show(report, args)
         options = RunOptions(
-            base_url=args.base_url,
-            instance_id=args.instance_id,
-            access_token=args.access_token or os.environ.get(TOKEN_ENV, ""),
-            chats=args.chats,
+            **target_fields(args),
             profile=args.profile,
-            max_examples=args.max_examples,
-            rate=args.rate,
-            timeout=args.timeout,
-            seed=args.seed,
             checks=select_checks(args.checks, args.skip),
         )
         report = run(options)
@@ -119,6 +112,21 @@ def _run_check(args: argparse.Namespace) -> int:
         print(f"chatlabels check: cannot run: {exc}", file=sys.stderr)
         return 2
     return _show(report, args)
+
+
+def target_fields(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``check`` arguments a checks run and a stateful run share, as option fields;
+    the token may come from the environment."""
+    return {
+        "base_url": args.base_url,
+        "instance_id": args.instance_id,
+        "access_token": args.access_token or os.environ.get(TOKEN_ENV, ""),
+        "chats": list(args.chats),
+        "max_examples": args.max_examples,
+        "rate": args.rate,
+        "timeout": args.timeout,
+        "seed": args.seed,
+    }
 
 
 def _show(report: Any, args: argparse.Namespace) -> int:

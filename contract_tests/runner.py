@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import random
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from .chat_ids import ACCEPTED_FORMS, is_chat_id
@@ -20,7 +22,16 @@ from .findings import Report
 from .judge import Profile
 from .target import Target, TargetUnreachable
 
-__all__ = ["DEFAULT_RATE", "CannotRun", "RunOptions", "run", "select_checks"]
+__all__ = [
+    "DEFAULT_RATE",
+    "CannotRun",
+    "RunOptions",
+    "TargetOptions",
+    "effective_rate",
+    "run",
+    "run_on_target",
+    "select_checks",
+]
 
 #: Requests per second against a remote target when --rate is not given: gentle on a live API.
 DEFAULT_RATE = 5.0
@@ -28,6 +39,16 @@ DEFAULT_RATE = 5.0
 
 class CannotRun(Exception):
     """The kit could not judge the target; ``str()`` is the one-line reason."""
+
+
+class TargetOptions(Protocol):
+    """What ``run_on_target`` needs to open a target (``RunOptions``, ``StatefulOptions``)."""
+
+    base_url: str
+    instance_id: str
+    access_token: str
+    rate: float | None
+    timeout: float
 
 
 @dataclass
@@ -78,6 +99,41 @@ def run(options: RunOptions) -> Report:
     if options.max_examples < 1:
         raise CannotRun("--max-examples must be at least 1")
     seed = options.seed if options.seed is not None else random.randrange(2**32)
+
+    def run_checks(target: Target, report: Report) -> None:
+        ctx = CheckContext(
+            target, list(options.chats), report, options.profile, options.max_examples, seed
+        )
+        _preflight(ctx)
+        for name in options.checks:
+            CHECKS[name].run(ctx)
+
+    return run_on_target(
+        options,
+        run_checks,
+        profile=options.profile,
+        seed=seed,
+        checks=list(options.checks),
+        secrets=(options.access_token,),
+        replay=replay_command(options, seed),
+    )
+
+
+def run_on_target(
+    options: TargetOptions,
+    body: Callable[[Target, Report], None],
+    *,
+    profile: Profile,
+    seed: int,
+    checks: list[str],
+    secrets: tuple[str, ...],
+    replay: str,
+) -> Report:
+    """Open the target, run ``body`` on it into a fresh ``Report``, close it, return the report.
+
+    Shared by the checks and the stateful run, so both refuse a bad URL, an unreachable
+    target and count the requests sent the same way.
+    """
     try:
         target = Target(
             options.base_url,
@@ -90,19 +146,14 @@ def run(options: RunOptions) -> Report:
         raise CannotRun(str(exc)) from None
     report = Report(
         base_url=target.base_url,
-        profile=options.profile,
+        profile=profile,
         seed=seed,
-        checks=list(options.checks),
-        secrets=(options.access_token,),
-        replay=replay_command(options, seed),
-    )
-    ctx = CheckContext(
-        target, list(options.chats), report, options.profile, options.max_examples, seed
+        checks=checks,
+        secrets=secrets,
+        replay=replay,
     )
     try:
-        _preflight(ctx)
-        for name in options.checks:
-            CHECKS[name].run(ctx)
+        body(target, report)
     except TargetUnreachable as exc:
         raise CannotRun(str(exc)) from None
     finally:

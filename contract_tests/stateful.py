@@ -25,9 +25,9 @@ from hypothesis.reporting import with_reporter
 from hypothesis.stateful import run_state_machine_as_test
 
 from .chat_ids import ACCEPTED_FORMS, is_chat_id
-from .cli import TOKEN_ENV
+from .cli import target_fields
 from .findings import Finding, Report
-from .runner import CannotRun, effective_rate
+from .runner import CannotRun, run_on_target
 from .stateful_machine import LabelsMachine, Steps, machine_for
 from .stateful_session import LabelsApi, SnapshotFailed, restore, take_snapshot
 from .target import Target, TargetUnreachable
@@ -72,18 +72,11 @@ class StatefulOptions:
 def options_from_args(args: Any) -> StatefulOptions:
     """``chatlabels check --stateful`` arguments as options; secrets may come from the env."""
     return StatefulOptions(
-        base_url=args.base_url,
-        instance_id=args.instance_id,
-        access_token=args.access_token or os.environ.get(TOKEN_ENV, ""),
-        chats=list(args.chats),
+        **target_fields(args),
         session=args.session,
         api_key=args.api_key or (os.environ.get(API_KEY_ENV) if args.session else None),
         allow_writes=args.allow_writes,
-        max_examples=args.max_examples,
         steps=args.steps,
-        rate=args.rate,
-        timeout=args.timeout,
-        seed=args.seed,
     )
 
 
@@ -91,33 +84,20 @@ def run_stateful(options: StatefulOptions) -> Report:
     """Run the state machine against the target; raise ``CannotRun`` if it may not or cannot."""
     _validate(options)
     chosen_seed = options.seed if options.seed is not None else random.randrange(2**32)
-    try:
-        target = Target(
-            options.base_url,
-            instance_id=options.instance_id,
-            access_token=options.access_token,
-            rate=effective_rate(options.base_url, options.rate),
-            timeout=options.timeout,
-        )
-    except ValueError as exc:
-        raise CannotRun(str(exc)) from None
-    report = Report(
-        base_url=target.base_url,
+
+    def run_machine(target: Target, report: Report) -> None:
+        api = LabelsApi(target, options.session, options.api_key)
+        _run(api, options, report, chosen_seed)
+
+    return run_on_target(
+        options,
+        run_machine,
         profile="strict",
         seed=chosen_seed,
         checks=list(STATEFUL_CHECKS),
         secrets=tuple(s for s in (options.access_token, options.api_key) if s),
         replay=replay_command(options, chosen_seed),
     )
-    api = LabelsApi(target, options.session, options.api_key)
-    try:
-        _run(api, options, report, chosen_seed)
-    except TargetUnreachable as exc:
-        raise CannotRun(str(exc)) from None
-    finally:
-        target.close()
-    report.requests_sent = len(target.exchanges)
-    return report
 
 
 def _validate(options: StatefulOptions) -> None:
