@@ -16,6 +16,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from . import strategies
+from .chat_ids import canonical_chat_id
 from .context import CheckContext
 from .findings import Finding
 from .judge import BodyChecks, error_body_findings, label_list_findings, shown
@@ -150,33 +151,42 @@ def _label_items(body: Any) -> list[tuple[str, dict[str, Any]]]:
 @check("the same request twice in a row gets the same answer (no flapping)")
 def answers_are_stable(ctx: CheckContext) -> None:
     for chat in ctx.chats:
-        first, second = ctx.chat_answer(chat), ctx.target.chat_labels(chat)
-        if first.status != second.status:
-            found = f"status {second.status} the second time"
-            ctx.add(
-                [
-                    Finding(
-                        "answers_are_stable",
-                        second.request,
-                        "",
-                        f"status {first.status} as the first time",
-                        found,
-                    )
-                ]
-            )
-        elif first.json != second.json or first.is_json != second.is_json:
-            pointer, before, after = _first_difference(first.json, second.json)
-            ctx.add(
-                [
-                    Finding(
-                        "answers_are_stable",
-                        second.request,
-                        pointer,
-                        f"{shown(before)} as the first time",
-                        shown(after),
-                    )
-                ]
-            )
+        again = ctx.target.chat_labels(chat)
+        ctx.add(_disagreement("answers_are_stable", ctx.chat_answer(chat), again, "the first time"))
+
+
+@check("every spelling of one chat (raw @ or %40, @s.whatsapp.net, a bare number) gets one answer")
+def chat_id_forms_agree(ctx: CheckContext) -> None:
+    for chat in ctx.chats:
+        first = ctx.chat_answer(chat)
+        if first.status != 200:
+            continue  # the body and auth checks report that answer
+        for form, raw_at in equivalent_forms(chat):
+            answer = ctx.target.chat_labels(form, raw_at=raw_at)
+            ctx.add(_disagreement("chat_id_forms_agree", first, answer, f"for {chat}"))
+
+
+def equivalent_forms(chat: str) -> list[tuple[str, bool]]:
+    """Other spellings of ``chat`` that name the same chat (contract section 4), each with
+    whether its ``@`` goes raw: ``chat_answer`` sends the canonical id with ``%40``."""
+    canonical = canonical_chat_id(chat) or chat
+    forms = [(canonical, True)]
+    if canonical.endswith("@c.us"):
+        number = canonical.removesuffix("@c.us")
+        forms += [(f"{number}@s.whatsapp.net", False), (number, False)]
+    return forms
+
+
+def _disagreement(check: str, first: Exchange, second: Exchange, when: str) -> list[Finding]:
+    """A finding when ``second`` differs from ``first`` in status or body, at the first
+    differing pointer."""
+    if first.status != second.status:
+        expected = f"status {first.status} as {when}"
+        return [Finding(check, second.request, "", expected, f"status {second.status}")]
+    if first.json != second.json or first.is_json != second.is_json:
+        pointer, before, after = _first_difference(first.json, second.json)
+        return [Finding(check, second.request, pointer, f"{shown(before)} as {when}", shown(after))]
+    return []
 
 
 def _first_difference(a: Any, b: Any, path: tuple[Any, ...] = ()) -> tuple[str, Any, Any]:

@@ -40,6 +40,7 @@ BREAKAGES = (
     "5xx-on-seven",
     "bad-error-body",
     "403-for-wrong-token",
+    "whatsapp-net-unknown",
     "body-status-differs",
 )
 
@@ -104,8 +105,12 @@ def broken_app(breakage: str) -> Flask:
         ):
             return error(400, "chatId is not a chat id", "invalid_parameter")
         body: Any = []
-        if chat_id == CHAT:
-            body = _chat_body(breakage, [dict(label) for label in directory], next(counter))
+        if canonical_chat_id(chat_id) == CHAT and not (
+            breakage == "whatsapp-net-unknown" and chat_id.endswith("@s.whatsapp.net")
+        ):
+            # only the canonical spelling flaps, so "flapping" breaks answers_are_stable alone
+            nth = next(counter) if chat_id == CHAT else 0
+            body = _chat_body(breakage, [dict(label) for label in directory], nth)
         if breakage == "text-content-type":
             return Response(jsonify(body).get_data(), 200, mimetype="text/plain")
         return jsonify(body)

@@ -42,6 +42,7 @@ EXPECTED = {
     "rejects-lid": ({"well_formed_chat_ids_accepted"}, ("well_formed_chat_ids_accepted", "")),
     "bad-error-body": ({"auth_is_enforced"}, ("auth_is_enforced", "")),
     "403-for-wrong-token": ({"auth_is_enforced"}, ("auth_is_enforced", "")),
+    "whatsapp-net-unknown": ({"chat_id_forms_agree"}, ("chat_id_forms_agree", "")),
     "body-status-differs": ({"auth_is_enforced"}, ("auth_is_enforced", "/status")),
 }
 
