@@ -3,14 +3,14 @@
 ``machine_for`` binds the machine to a target (a class per run, because Hypothesis builds
 a fresh instance for every example). Every example starts from the same state: the mock is
 reset through ``/__admin/reset``; a live account is restored to the snapshot in teardown.
-A disagreement raises ``Disagreement`` carrying the kit's ``Finding``; Hypothesis then
+Each answer is judged by ``stateful_judge`` (kept apart so the rules read as calls); a
+disagreement raises ``Disagreement`` carrying the kit's ``Finding``; Hypothesis then
 shrinks the sequence, and ``steps_log`` holds the calls of the last (minimal) run.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from hypothesis import strategies as st
@@ -25,25 +25,28 @@ from hypothesis.stateful import (
 )
 
 from .chat_ids import canonical_chat_id
-from .findings import Finding
-from .judge import BodyChecks, error_body_findings, label_list_findings, shown
-from .schemas import PALETTE, iter_errors, json_pointer
+from .judge import shown
+from .schemas import PALETTE
+from .stateful_judge import (
+    AGREE,
+    SCHEMA,
+    check_webhooks,
+    describe_answer,
+    expect_labels,
+    expect_same,
+    expect_schema,
+    expect_status,
+    fail,
+    label_body,
+)
 from .stateful_model import EventGroup, LabelModel, label_json
 from .stateful_session import LabelsApi, Snapshot, restore
 from .strategies import valid_chat_ids
 from .target import Exchange
 
-__all__ = ["Disagreement", "LabelsMachine", "Steps", "machine_for"]
+__all__ = ["LabelsMachine", "Steps", "machine_for"]
 
-AGREE, SCHEMA, WEBHOOKS = (
-    "stateful_model_agreement",
-    "stateful_schema_conformance",
-    "stateful_webhook_agreement",
-)
-_BODY_CHECKS = BodyChecks(conforms=SCHEMA, palette=SCHEMA, unique=SCHEMA)
 OPERATION_COMPLETED = {"success": True, "message": "Operation completed successfully"}
-#: Deliveries to a local receiver finish in milliseconds; a missing one costs this much.
-_WEBHOOK_WAIT_SECONDS = "2"
 
 NAMES = (
     st.text(st.characters(categories=["L", "Nd"]) | st.sampled_from(" -&"), max_size=24)
@@ -53,26 +56,11 @@ NAMES = (
 COLORS = st.integers(0, len(PALETTE) - 1)
 
 
-class Disagreement(AssertionError):
-    """The target disagreed with the model; ``finding`` says where and how."""
-
-    def __init__(self, finding: Finding) -> None:
-        super().__init__(finding.describe())
-        self.finding = finding
-
-
 @dataclass
 class Steps:
     """The calls of the current example, one line per rule and per request."""
 
     lines: list[str] = field(default_factory=list)
-
-
-def _answer(exchange: Exchange) -> str:
-    if exchange.status is None:
-        return exchange.error or "no answer"
-    body = shown(exchange.json) if exchange.is_json else repr(exchange.text[:60])
-    return f"{exchange.status} {body}"
 
 
 class LabelsMachine(RuleBasedStateMachine):
@@ -123,14 +111,14 @@ class LabelsMachine(RuleBasedStateMachine):
         self._step("create_label", name=name, color=color)
         answer = self._send(self.api.create(name, color))
         if not self.model.can_create():
-            self._status(answer, {403}, "the account already has 20 labels")
+            expect_status(answer, {403}, "the account already has 20 labels")
             return multiple()
-        self._status(answer, {200, 201}, "a new label")
-        body = self._label_body(answer)
+        expect_status(answer, {200, 201}, "a new label")
+        body = label_body(answer)
         label_id = body.get("id")
         if not isinstance(label_id, str) or label_id in self.model.labels:
-            self._fail(AGREE, answer, "/id", "a new label id", shown(label_id))
-        self._same(answer, "", label_json(label_id, name, color), body)
+            fail(AGREE, answer, "/id", "a new label id", shown(label_id))
+        expect_same(answer, "", label_json(label_id, name, color), body)
         self._events(self.model.create(label_id, name, color))
         return label_id
 
@@ -140,8 +128,8 @@ class LabelsMachine(RuleBasedStateMachine):
         answer = self._send(self.api.update(label, name, color))
         if self._missing(answer, label):
             return
-        self._status(answer, {200}, "the updated label")
-        self._same(answer, "", label_json(label, name, color), self._label_body(answer))
+        expect_status(answer, {200}, "the updated label")
+        expect_same(answer, "", label_json(label, name, color), label_body(answer))
         self._events(self.model.update(label, name, color))
 
     @precondition(lambda self: self.mock)
@@ -171,9 +159,9 @@ class LabelsMachine(RuleBasedStateMachine):
         answer = self._send(self.api.replace(chat, wanted))
         if not set(wanted) <= set(self.model.labels):
             # Unknown ids: refused as a whole; the reads that follow prove nothing changed.
-            self._status(answer, set(range(400, 500)), "a 4xx for an unknown label id")
+            expect_status(answer, set(range(400, 500)), "a 4xx for an unknown label id")
             return
-        self._status(answer, set(range(200, 300)), "the chat's labels replaced")
+        expect_status(answer, set(range(200, 300)), "the chat's labels replaced")
         self._events(self.model.replace(canonical, wanted))
         self.touched.add(canonical)
 
@@ -181,7 +169,7 @@ class LabelsMachine(RuleBasedStateMachine):
     @rule()
     def reset(self) -> None:
         self._step("reset")
-        self._status(self._send(self.api.admin("POST", "reset")), {200}, "reset done")
+        expect_status(self._send(self.api.admin("POST", "reset")), {200}, "reset done")
         self.model, self.expected = self.snapshot.model(), []
 
     # -- reads ------------------------------------------------------------------------------
@@ -190,20 +178,20 @@ class LabelsMachine(RuleBasedStateMachine):
         self._step("get_chat_labels", chat=chat)
         canonical = self._tracked(chat)
         answer = self._send(self.api.chat_labels(chat))
-        self._labels_read(answer, self.model.chat_labels(canonical))
+        expect_labels(answer, self.model.chat_labels(canonical))
 
     @rule()
     def get_all_labels(self) -> None:
         self._step("get_all_labels")
-        self._labels_read(self._send(self.api.directory()), self.model.directory(), "labels")
+        expect_labels(self._send(self.api.directory()), self.model.directory(), "labels")
 
     @rule(label=labels)
     def get_label(self, label: str) -> None:
         self._step("get_label", label=label)
         answer = self._send(self.api.label(label))
         if not self._missing(answer, label):
-            self._status(answer, {200}, "the label")
-            self._same(answer, "", self.model.label(label), self._label_body(answer))
+            expect_status(answer, {200}, "the label")
+            expect_same(answer, "", self.model.label(label), label_body(answer))
 
     @rule(label=labels)
     def get_chats_with_label(self, label: str) -> None:
@@ -211,27 +199,27 @@ class LabelsMachine(RuleBasedStateMachine):
         answer = self._send(self.api.chats_with(label))
         if self._missing(answer, label):
             return
-        self._status(answer, {200}, "the chats with the label")
+        expect_status(answer, {200}, "the chats with the label")
         items = answer.json if isinstance(answer.json, list) else None
         if items is None or not all(isinstance(i, dict) and "id" in i for i in items):
-            self._fail(SCHEMA, answer, "", 'a JSON array of {"id": chat}', _answer(answer))
+            fail(SCHEMA, answer, "", 'a JSON array of {"id": chat}', describe_answer(answer))
         found = sorted(canonical_chat_id(str(i["id"])) or str(i["id"]) for i in items)
         # The contract orders a chat's labels, not a label's chats: compared as a set.
-        self._same(answer, "", sorted(self.model.chats_with(label)), found)
+        expect_same(answer, "", sorted(self.model.chats_with(label)), found)
 
     # -- after every step -------------------------------------------------------------------
     @invariant()
     def target_agrees_with_model(self) -> None:
         assert not self.model.problems(), f"the model broke: {self.model.problems()}"
-        self._labels_read(self.api.directory(), self.model.directory(), "labels")
+        expect_labels(self.api.directory(), self.model.directory(), "labels")
         for chat in sorted(self.touched):
             if chat in self.model.chats:
-                self._labels_read(self.api.chat_labels(chat), self.model.chat_labels(chat))
+                expect_labels(self.api.chat_labels(chat), self.model.chat_labels(chat))
             else:  # a deleted label's untracked chat: its order is first read now
                 self._tracked(chat)
         self.touched.clear()
         if self.webhooks:
-            self._check_webhooks()
+            check_webhooks(self.api, self.webhooks, self.expected)
 
     def teardown(self) -> None:
         if self.webhooks:
@@ -245,7 +233,7 @@ class LabelsMachine(RuleBasedStateMachine):
         answer = self._send(self.api.delete(label))
         if self._missing(answer, label):
             return
-        self._status(answer, {200}, "the label deleted")
+        expect_status(answer, {200}, "the label deleted")
         self.touched |= self.model.chats_with(label)
         self._events(self.model.delete(label))
 
@@ -255,8 +243,8 @@ class LabelsMachine(RuleBasedStateMachine):
         answer = self._send((self.api.link if how == "link" else self.api.unlink)(label, chat))
         if self._missing(answer, label):
             return
-        self._status(answer, {200}, f"{how} done (idempotent)")
-        self._same(answer, "", OPERATION_COMPLETED, answer.json)
+        expect_status(answer, {200}, f"{how} done (idempotent)")
+        expect_same(answer, "", OPERATION_COMPLETED, answer.json)
         change = self.model.link if how == "link" else self.model.unlink
         self._events(change(label, canonical))
         self.touched.add(canonical)
@@ -267,12 +255,12 @@ class LabelsMachine(RuleBasedStateMachine):
         if canonical in self.model.chats:
             return canonical
         answer = self._send(self.api.chat_labels(chat))
-        self._status(answer, {200}, "the chat's labels")
-        self._schema(answer, "chat-labels")
+        expect_status(answer, {200}, "the chat's labels")
+        expect_schema(answer, "chat-labels")
         ids = [label.get("id") for label in answer.json]
         expected = self.model.untracked_labels_of(canonical)
-        self._same(answer, "", sorted(expected), sorted(ids))
-        self._same(answer, "", [self.model.label(i) for i in ids], answer.json)
+        expect_same(answer, "", sorted(expected), sorted(ids))
+        expect_same(answer, "", [self.model.label(i) for i in ids], answer.json)
         self.model.track(canonical, ids)
         self.snapshot.chats.setdefault(canonical, ids)
         return canonical
@@ -290,35 +278,7 @@ class LabelsMachine(RuleBasedStateMachine):
             name = "sentinel" if label["name"] != "sentinel" else "sentinel 2"
             self._send(self.api.update(label["id"], name, label["color"]))
             self._events(self.model.update(label["id"], name, label["color"]))
-        self._check_webhooks()
-
-    def _check_webhooks(self) -> None:
-        by_url = {hook["url"]: hook for hook in reversed(self.webhooks)}
-        wanted = {url: _filtered(self.expected, hook) for url, hook in by_url.items()}
-        total = sum(len(event) for groups in wanted.values() for event in groups)
-        params = {"instance": self.api.target.instance_id}
-        if total:
-            params |= {"wait": str(total), "timeout": _WEBHOOK_WAIT_SECONDS}
-        answer = self.api.admin("GET", "webhooks", params)
-        log = answer.json if isinstance(answer.json, dict) else {}
-        if log.get("waited", {}).get("satisfied") is False:
-            self._fail(WEBHOOKS, answer, "/waited", f"{total} finished deliveries", shown(log))
-        for url, groups in wanted.items():
-            got = [d for d in log.get("deliveries", []) if d.get("url") == url]
-            at = 0
-            for group in groups:
-                chunk = got[at : at + len(group)]
-                found = sorted(_event_key(d["event"], d["envelope"]["payload"]) for d in chunk)
-                expected = sorted(_event_key(name, payload) for name, payload in group)
-                self._same(answer, f"/deliveries ({url}) #{at}", expected, found, WEBHOOKS)
-                at += len(group)
-            if len(got) > at:
-                extra = [d["event"] for d in got[at:]]
-                self._fail(WEBHOOKS, answer, f"/deliveries ({url}) #{at}", "no more", shown(extra))
-            for delivery in got:
-                for error in iter_errors("webhook-event", delivery["envelope"]):
-                    where = json_pointer(error.path)
-                    self._fail(SCHEMA, answer, where, "a valid webhook event", error.message)
+        check_webhooks(self.api, self.webhooks, self.expected)
 
     def _events(self, groups: list[EventGroup]) -> None:
         self.expected.extend(groups)
@@ -330,54 +290,8 @@ class LabelsMachine(RuleBasedStateMachine):
         """True (after judging the 404) when the model has no such label."""
         if label in self.model.labels:
             return False
-        self._status(answer, {404}, f"label {label} does not exist")
+        expect_status(answer, {404}, f"label {label} does not exist")
         return True
-
-    def _labels_read(
-        self, answer: Exchange, expected: list[Any], schema: str = "chat-labels"
-    ) -> None:
-        self._status(answer, {200}, "a list of labels")
-        self._schema(answer, schema)
-        self._same(answer, "", expected, answer.json)
-
-    def _label_body(self, answer: Exchange) -> dict[str, Any]:
-        for finding in label_list_findings(
-            [answer.json], request=answer.request, checks=_BODY_CHECKS, schema="labels"
-        ):
-            if finding.severity == "error":
-                raise Disagreement(replace(finding, pointer=finding.pointer[2:]))
-        return answer.json
-
-    def _schema(self, answer: Exchange, schema: str) -> None:
-        for finding in label_list_findings(
-            answer.json, request=answer.request, checks=_BODY_CHECKS, schema=schema
-        ):
-            if finding.severity == "error":
-                raise Disagreement(finding)
-
-    def _status(self, answer: Exchange, allowed: set[int], why: str) -> None:
-        if answer.status not in allowed:
-            shown_allowed = "/".join(map(str, sorted(allowed))) if len(allowed) < 5 else "4xx/2xx"
-            self._fail(AGREE, answer, "", f"{shown_allowed} ({why})", _answer(answer))
-        if answer.status >= 400 and answer.request.path.startswith("/v2/"):
-            for finding in error_body_findings(answer.json, check=SCHEMA, request=answer.request):
-                raise Disagreement(finding)
-
-    def _same(
-        self, answer: Exchange, at: str, expected: Any, found: Any, check: str = AGREE
-    ) -> None:
-        if expected == found:
-            return
-        if isinstance(expected, list) and isinstance(found, list):
-            for index, (want, got) in enumerate(zip(expected, found, strict=False)):
-                if want != got:
-                    self._fail(check, answer, f"{at}/{index}", shown(want), shown(got))
-        self._fail(check, answer, at, shown(expected), shown(found))
-
-    @staticmethod
-    def _fail(check: str, answer: Exchange | None, at: str, expected: str, found: str) -> None:
-        request = answer.request if answer is not None else None
-        raise Disagreement(Finding(check, request, at, expected, found))
 
     def _step(self, rule_name: str, /, **args: Any) -> None:
         shown_args = ", ".join(f"{key}={value!r}" for key, value in args.items())
@@ -386,16 +300,6 @@ class LabelsMachine(RuleBasedStateMachine):
     def _send(self, answer: Exchange) -> Exchange:
         self.steps_log.lines.append(f"    {answer.request} -> {answer.status or answer.error}")
         return answer
-
-
-def _filtered(groups: list[EventGroup], hook: dict[str, Any]) -> list[EventGroup]:
-    events = hook.get("events", ["*"])
-    kept = [[e for e in group if "*" in events or e[0] in events] for group in groups]
-    return [group for group in kept if group]
-
-
-def _event_key(name: str, payload: Any) -> str:
-    return f"{name} {json.dumps(payload, sort_keys=True, ensure_ascii=False)}"
 
 
 def machine_for(
