@@ -8,6 +8,7 @@ order; ``chatlabels check --list`` prints it.
 from __future__ import annotations
 
 import random
+import re
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from .context import CheckContext
 from .findings import Finding
 from .judge import BodyChecks, error_body_findings, label_list_findings, shown
 from .schemas import json_pointer
-from .target import Credentials, Exchange
+from .target import Credentials, Exchange, path_segment
 
 __all__ = ["CHECKS", "Check", "malformed_answer_findings"]
 
@@ -164,6 +165,85 @@ def chat_id_forms_agree(ctx: CheckContext) -> None:
         for form, raw_at in equivalent_forms(chat):
             answer = ctx.target.chat_labels(form, raw_at=raw_at)
             ctx.add(_disagreement("chat_id_forms_agree", first, answer, f"for {chat}"))
+        # Quirk: the provider's docs show chatId repeated in the query string.
+        path = "/v2/labels/chats/" + path_segment(chat)
+        repeated = ctx.target.get(path, params={"chatId": chat})
+        ctx.add(_disagreement("chat_id_forms_agree", first, repeated, f"for {chat}"))
+
+
+@check("the token in the access-token header works as in the query string")
+def header_token_accepted(ctx: CheckContext) -> None:
+    real = ctx.target.credentials
+    for chat in ctx.chats:
+        first = ctx.chat_answer(chat)
+        answer = ctx.target.request(
+            "GET",
+            "/v2/labels/chats/" + path_segment(chat),
+            headers={"access-token": real.access_token},
+            credentials=Credentials(real.instance_id, None),
+        )
+        ctx.add(_disagreement("header_token_accepted", first, answer, "with the query token"))
+
+
+@check("GET /v2/labels/{id} and GET /v2/labels/{id}/chats agree with the chat's labels")
+def label_lookups_agree(ctx: CheckContext) -> None:
+    """Where the target serves these calls (a 200), they must tell the same story as Get
+    Chat Labels; an endpoint it does not serve is no finding here."""
+    for chat in ctx.chats:
+        answer = ctx.chat_answer(chat)
+        if answer.status != 200:
+            continue
+        for key, label in _label_items(answer.json):
+            label_id = label.get("id")
+            if not isinstance(label_id, str) or not label_id.isdigit():
+                continue
+            single = ctx.target.get(f"/v2/labels/{label_id}")
+            if single.status == 200:
+                ctx.add(_lookup_findings(single, label, f"chat {chat} shows at /{key}"))
+            ctx.add(_chats_with_label_findings(ctx, chat, label_id))
+
+
+def _lookup_findings(single: Exchange, label: dict[str, Any], where: str) -> list[Finding]:
+    """The looked-up label must have the name and color the chat's copy has (the rest of
+    a label's shape is judged by the body checks)."""
+    body = single.json if isinstance(single.json, dict) else {}
+    return [
+        Finding(
+            "label_lookups_agree",
+            single.request,
+            f"/{field}",
+            f"{shown(label.get(field))} as {where}",
+            shown(body.get(field)),
+        )
+        for field in ("id", "name", "color")
+        if body.get(field) != label.get(field)
+    ]
+
+
+_LOOKUP_PATH = re.compile(r"/v2/labels/[0-9]+(?:/chats)?")
+
+
+def _unserved_lookup(exchange: Exchange) -> bool:
+    """A label look-up the target does not serve at all: judged by no check (a stub may
+    implement Get Chat Labels and the directory only)."""
+    return exchange.status in {404, 405, 501} and bool(
+        _LOOKUP_PATH.fullmatch(exchange.request.path)
+    )
+
+
+def _chats_with_label_findings(ctx: CheckContext, chat: str, label_id: str) -> list[Finding]:
+    listing = ctx.target.get(f"/v2/labels/{label_id}/chats")
+    if listing.status != 200:
+        return []
+    entries = listing.json if isinstance(listing.json, list) else None
+    if entries is None or not all(isinstance(e, dict) and "id" in e for e in entries):
+        expected = 'an array of {"id": <chat id>} objects'
+        return [Finding("label_lookups_agree", listing.request, "", expected, shown(listing.json))]
+    listed = {canonical_chat_id(str(e["id"])) for e in entries}
+    if canonical_chat_id(chat) in listed:
+        return []
+    expected = f"{chat}, which carries label {label_id}"
+    return [Finding("label_lookups_agree", listing.request, "", expected, shown(entries))]
 
 
 def equivalent_forms(chat: str) -> list[tuple[str, bool]]:
@@ -201,7 +281,7 @@ def _first_difference(a: Any, b: Any, path: tuple[Any, ...] = ()) -> tuple[str, 
     return json_pointer(path), a, b
 
 
-@check("a wrong token, a missing token and a wrong instance_id each get a 4xx error body")
+@check("a wrong or missing token or instance_id gets a 4xx error body (401 for the token)")
 def auth_is_enforced(ctx: CheckContext) -> None:
     rng = random.Random(ctx.seed)
     real = ctx.target.credentials
@@ -215,13 +295,15 @@ def auth_is_enforced(ctx: CheckContext) -> None:
         "a wrong token": Credentials(real.instance_id, wrong_token),
         "no token": Credentials(real.instance_id, None),
         "a wrong instance_id": Credentials(wrong_instance, real.access_token),
+        "no instance_id": Credentials(None, real.access_token),
     }
     chat = ctx.chats[0]
     for case, credentials in cases.items():
         answer = ctx.target.chat_labels(chat, credentials=credentials)
         secrets = [s for s in (real.access_token, credentials.access_token) if s]
         findings = _rejection_findings(answer, "auth_is_enforced", f"a 4xx for {case}", secrets)
-        if not findings and answer.status != 401:
+        # A missing instance_id is a malformed request (400) as much as a failed login.
+        if not findings and answer.status != 401 and credentials.instance_id is not None:
             # The provider documents 401 "Unauthorized - Invalid or Missing Access Token".
             findings.append(
                 Finding(
@@ -324,7 +406,7 @@ def well_formed_chat_ids_accepted(ctx: CheckContext) -> None:
 def content_type_is_json(ctx: CheckContext) -> None:
     seen: set[str] = set()
     for exchange in list(ctx.target.exchanges):
-        if exchange.status is None:
+        if exchange.status is None or _unserved_lookup(exchange):
             continue
         media_type = exchange.content_type.split(";")[0].strip().lower()
         if media_type == "application/json" or media_type.endswith("+json"):

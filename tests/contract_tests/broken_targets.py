@@ -41,6 +41,11 @@ BREAKAGES = (
     "bad-error-body",
     "403-for-wrong-token",
     "whatsapp-net-unknown",
+    "header-token-ignored",
+    "query-chat-id-refused",
+    "instance-id-optional",
+    "label-lookup-renamed",
+    "chats-with-label-missing",
     "body-status-differs",
 )
 
@@ -65,7 +70,12 @@ def broken_app(breakage: str) -> Flask:
         if breakage == "auth-not-enforced":
             return None
         given = request.args.get("access_token")
-        if request.args.get("instance_id") == INSTANCE_ID and given == TOKEN:
+        if breakage != "header-token-ignored":
+            given = given or request.headers.get("access-token")
+        instance_id = request.args.get("instance_id")
+        if breakage == "instance-id-optional" and instance_id is None:
+            instance_id = INSTANCE_ID
+        if instance_id == INSTANCE_ID and given == TOKEN:
             return None
         if breakage == "token-echoed":
             return error(401, f"token {given} is not valid", "unauthorized")
@@ -89,6 +99,23 @@ def broken_app(breakage: str) -> Flask:
             return jsonify(directory[:1])
         return jsonify(directory)
 
+    @app.get("/v2/labels/<label_id>")
+    def label(label_id: str) -> Response:
+        if (refused := denied()) is not None:
+            return refused
+        for entry in directory:
+            if entry["id"] == label_id:
+                renamed = breakage == "label-lookup-renamed"
+                return jsonify({**entry, "name": "Renamed"} if renamed else entry)
+        return error(404, "Label not found", "label_not_found")
+
+    @app.get("/v2/labels/<label_id>/chats")
+    def chats_with_label(label_id: str) -> Response:
+        if (refused := denied()) is not None:
+            return refused
+        known = breakage != "chats-with-label-missing" and label_id in {"1", "2"}
+        return jsonify([{"id": CHAT}] if known else [])
+
     @app.get("/v2/labels/chats/", defaults={"chat_id": ""})
     @app.get("/v2/labels/chats/<path:chat_id>")
     def chat_labels(chat_id: str) -> Any:
@@ -100,6 +127,8 @@ def broken_app(breakage: str) -> Flask:
             return error(500, "Internal Server Error", "internal_error")
         if breakage == "html-on-spaces" and " " in chat_id:
             return Response("<html><body>Bad Request</body></html>", 400, mimetype="text/html")
+        if breakage == "query-chat-id-refused" and "chatId" in request.args:
+            return error(400, "chatId given twice", "invalid_parameter")
         if canonical_chat_id(chat_id) is None or (
             breakage == "rejects-lid" and chat_id.endswith("@lid")
         ):
@@ -108,8 +137,7 @@ def broken_app(breakage: str) -> Flask:
         if canonical_chat_id(chat_id) == CHAT and not (
             breakage == "whatsapp-net-unknown" and chat_id.endswith("@s.whatsapp.net")
         ):
-            # only the canonical spelling flaps, so "flapping" breaks answers_are_stable alone
-            nth = next(counter) if chat_id == CHAT else 0
+            nth = next(counter)
             body = _chat_body(breakage, [dict(label) for label in directory], nth)
         if breakage == "text-content-type":
             return Response(jsonify(body).get_data(), 200, mimetype="text/plain")
@@ -126,7 +154,7 @@ def _chat_body(breakage: str, body: list[dict[str, Any]], nth: int) -> Any:
         body[1]["colorHex"] = PALETTE[3]
     elif breakage == "duplicate-label":
         body.append(body[0])
-    elif breakage == "flapping" and nth % 2:
+    elif breakage == "flapping" and nth == 1:  # the second answer differs from the first
         body[1]["name"] = "V.I.P."
     elif breakage == "upper-case-hex":
         body[0]["colorHex"] = body[0]["colorHex"].upper()

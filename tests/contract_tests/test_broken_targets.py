@@ -43,6 +43,11 @@ EXPECTED = {
     "bad-error-body": ({"auth_is_enforced"}, ("auth_is_enforced", "")),
     "403-for-wrong-token": ({"auth_is_enforced"}, ("auth_is_enforced", "")),
     "whatsapp-net-unknown": ({"chat_id_forms_agree"}, ("chat_id_forms_agree", "")),
+    "header-token-ignored": ({"header_token_accepted"}, ("header_token_accepted", "")),
+    "query-chat-id-refused": ({"chat_id_forms_agree"}, ("chat_id_forms_agree", "")),
+    "instance-id-optional": ({"auth_is_enforced"}, ("auth_is_enforced", "")),
+    "label-lookup-renamed": ({"label_lookups_agree"}, ("label_lookups_agree", "/name")),
+    "chats-with-label-missing": ({"label_lookups_agree"}, ("label_lookups_agree", "")),
     "body-status-differs": ({"auth_is_enforced"}, ("auth_is_enforced", "/status")),
 }
 

@@ -113,7 +113,7 @@ def test_token_from_environment(monkeypatch: Any, capsys: pytest.CaptureFixture[
     monkeypatch.setenv("CHATLABELS_ACCESS_TOKEN", TOKEN)
     with serving(broken_app("none")) as url:
         assert main(check(url, "--max-examples", "3")) == 0
-    assert "11 passed" in capsys.readouterr().out
+    assert "13 passed" in capsys.readouterr().out
 
 
 def test_checks_and_skip_select_by_name(tmp_path: Path) -> None:
