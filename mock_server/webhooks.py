@@ -6,32 +6,37 @@ and appends it to that webhook's lane; each lane is drained by its own short-liv
 thread, so deliveries to one URL keep the order of the changes while a slow or hanging
 receiver holds up nobody else (not the API, not the other webhooks).
 
-Choices follow WAHA's ``WebhookSender`` (devlikeapro/waha) where the contract is silent:
-the body is compact JSON; the HMAC is over the raw body; ``X-Webhook-Timestamp`` is the
-event's timestamp; one ``X-Webhook-Request-Id`` per delivery, resent unchanged on retries;
-any answer but 2xx, and any connection error or timeout, is retried; ``retries.attempts`` counts
-retries (so ``attempts + 1`` tries); defaults 2 s, 15 retries, constant policy; a
-``Retry-After`` in seconds lengthens the wait; custom headers cannot override the
-``Content-Type``, ``X-Webhook-*`` headers. Deviation: the delays carry no random jitter
-(WAHA adds 0-20% to exponential ones) so that test runs replay identically.
+What is sent (envelope, headers, signature, retry delays) is built in
+``webhook_envelope.py``; this module decides when. As in WAHA's ``WebhookSender``
+(devlikeapro/waha): any answer but 2xx, and any connection error or timeout, is retried;
+``retries.attempts`` counts retries (so ``attempts + 1`` tries).
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
-import hmac
 import json
 import queue
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
-from .redaction import REDACTED, is_secret
+from .webhook_envelope import (
+    DEFAULT_RETRIES,
+    WAHA_VERSION,
+    build_envelope,
+    encode_body,
+    redacted_headers,
+    request_headers,
+    retry_after_seconds,
+    retry_delay,
+    sign,
+)
 
+# WAHA_VERSION, build_envelope, retry_delay and sign live in webhook_envelope; still
+# importable from here, as before the split.
 __all__ = [
     "DEFAULT_TIMEOUT_SECONDS",
     "MAX_DELIVERIES",
@@ -42,59 +47,10 @@ __all__ = [
     "sign",
 ]
 
-#: The WAHA release whose OpenAPI the mock follows; reported in ``environment.version``.
-WAHA_VERSION = "2024.9.2"
 DEFAULT_TIMEOUT_SECONDS = 10.0
 #: Deliveries kept in the log; older ones are dropped so a long run cannot exhaust memory.
 MAX_DELIVERIES = 1000
-DEFAULT_RETRIES = {"delaySeconds": 2, "attempts": 15, "policy": "constant"}
-HMAC_ALGORITHM = "sha512"
-USER_AGENT = f"WAHA/{WAHA_VERSION} (chatlabels mock)"
 _FINISHED = ("delivered", "failed")
-# The signature proves nothing without the key, and a test verifying it needs it: keep it.
-_KEPT_HEADERS = {"x-webhook-hmac"}
-
-
-def sign(key: str, body: bytes) -> str:
-    """Hex HMAC-SHA512 of the raw body, what ``X-Webhook-Hmac`` carries."""
-    return hmac.new(key.encode("utf-8"), body, hashlib.sha512).hexdigest()
-
-
-def retry_delay(retries: dict[str, Any] | None, retry_number: int) -> float:
-    """Seconds to wait before retry ``retry_number`` (1-based) under a webhook's policy.
-
-    constant: d; linear: d*n; exponential: d*2^(n-1), so the first retry always waits d.
-    """
-    config = {**DEFAULT_RETRIES, **(retries or {})}
-    delay = float(config["delaySeconds"])
-    if config["policy"] == "linear":
-        return delay * retry_number
-    if config["policy"] == "exponential":
-        return delay * 2 ** (retry_number - 1)
-    return delay
-
-
-def build_envelope(instance: dict[str, Any], event: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """WAHA's webhook envelope for one event of one instance, keys in WAHA's order."""
-    envelope: dict[str, Any] = {
-        "id": f"evt_{uuid.uuid4().hex}",
-        "timestamp": time.time_ns() // 1_000_000,
-        "event": event,
-        "session": instance["session"],
-        # WAHA sends the session's metadata; fixtures have none, so an empty map.
-        "metadata": {},
-    }
-    if instance.get("me"):  # WAHA omits `me` while the session has no account attached
-        envelope["me"] = copy.deepcopy(instance["me"])
-    envelope["payload"] = copy.deepcopy(payload)
-    envelope["engine"] = instance["engine"]
-    envelope["environment"] = {
-        "version": WAHA_VERSION,
-        "engine": instance["engine"],
-        "tier": "CORE",
-        "browser": None,
-    }
-    return envelope
 
 
 def _wants(webhook: dict[str, Any], event: str) -> bool:
@@ -203,10 +159,10 @@ class WebhookDispatcher:
     def _route(self) -> None:
         while (item := self._inbox.get()) is not None:
             instance_id, envelope, webhooks = item
-            body = json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
+            body = encode_body(envelope)
             with self._changed:
                 for webhook in webhooks:
-                    headers = _request_headers(webhook, envelope, body)
+                    headers = request_headers(webhook, envelope, body)
                     delivery = {
                         "eventId": envelope["id"],
                         "event": envelope["event"],
@@ -216,7 +172,7 @@ class WebhookDispatcher:
                         "requestId": headers["X-Webhook-Request-Id"],
                         "outcome": "pending",
                         "attempts": [],
-                        "headers": _redacted(headers),
+                        "headers": redacted_headers(headers),
                         "body": body.decode(),
                         "envelope": envelope,
                     }
@@ -284,7 +240,7 @@ class WebhookDispatcher:
                 url, data=body, headers=headers, timeout=self.timeout, allow_redirects=False
             )
             status = response.status_code
-            retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
             response.close()
         except requests.Timeout:
             error = f"timeout: no answer within {self.timeout} s"
@@ -299,36 +255,3 @@ class WebhookDispatcher:
             "durationMs": round((time.perf_counter() - clock) * 1000, 1),
         }
         return attempt, retry_after
-
-
-def _request_headers(webhook: dict[str, Any], envelope: dict[str, Any], body: bytes) -> Any:
-    from requests.structures import CaseInsensitiveDict
-
-    headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(
-        {"Content-Type": "application/json", "User-Agent": USER_AGENT}
-    )
-    for header in webhook.get("customHeaders") or []:
-        headers[header["name"]] = header["value"]
-    headers["Content-Type"] = "application/json"
-    headers["X-Webhook-Request-Id"] = uuid.uuid4().hex
-    headers["X-Webhook-Timestamp"] = str(envelope["timestamp"])
-    key = (webhook.get("hmac") or {}).get("key")
-    if key:
-        headers["X-Webhook-Hmac"] = sign(key, body)
-        headers["X-Webhook-Hmac-Algorithm"] = HMAC_ALGORITHM
-    return headers
-
-
-def _redacted(headers: Any) -> dict[str, str]:
-    return {
-        name: REDACTED if is_secret(name) and name.lower() not in _KEPT_HEADERS else value
-        for name, value in headers.items()
-    }
-
-
-def _retry_after_seconds(value: str | None) -> float:
-    """A ``Retry-After`` given in seconds (the HTTP-date form is ignored), capped at 60 s."""
-    try:
-        return min(max(float(value or 0), 0.0), 60.0)
-    except ValueError:
-        return 0.0
