@@ -86,14 +86,20 @@ class MockServer:
     def stop(self) -> None:
         """Close every connection and the listener, stop the worker threads."""
         server = self._server
-        if self._thread is not None:
-            # Close the sockets from inside the event loop, so it exits instead of polling
-            # descriptors closed under it by another thread.
-            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-            self._thread.join(timeout=5)
-        else:
-            wasyncore.close_all(server._map)
+        # In-flight requests finish first, while the loop and its trigger still run: a
+        # worker thread that outlived the loop would write to a closed (or reused) trigger.
         server.task_dispatcher.shutdown()
+        if self._thread is not None and self._thread.is_alive():
+            try:
+                # Close the sockets from inside the event loop, so it exits instead of
+                # polling descriptors closed under it by another thread.
+                server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+            except OSError:
+                pass  # the trigger is gone already (seen under load): close from here
+            else:
+                self._thread.join(timeout=5)
+        if server._map:
+            wasyncore.close_all(server._map)
         self._close_app()
 
     def _close_app(self) -> None:

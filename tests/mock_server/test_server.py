@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import signal
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
+from mock_server import DEFAULT_FIXTURE, load_fixture
+from mock_server.server import MockServer
 from tests.conftest import FIXTURES_DIR
 
 READY = re.compile(r"^chatlabels serving on (http://127\.0\.0\.1:(\d+))$")
@@ -66,8 +71,6 @@ def test_port_in_use_is_a_clear_error(default_server):
 
 
 def test_serves_many_clients_at_once(default_server):
-    from concurrent.futures import ThreadPoolExecutor
-
     url = f"{default_server.url}/v2/labels/chats/5511988887777@c.us"
 
     def fetch(_: int) -> int:
@@ -75,3 +78,30 @@ def test_serves_many_clients_at_once(default_server):
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         assert set(pool.map(fetch, range(200))) == {3}
+
+
+def test_stop_while_clients_are_busy_is_clean():
+    """Stopping with requests in flight neither raises nor leaves the loop running (under
+    load waitress's trigger can already be closed when stop() pulls it)."""
+    fixture = load_fixture(DEFAULT_FIXTURE)
+    for _ in range(15):
+        server = MockServer(fixture).start()
+        done = threading.Event()
+
+        def hammer(url: str = server.url, done: threading.Event = done) -> None:
+            session = requests.Session()
+            while not done.is_set():
+                with contextlib.suppress(requests.RequestException):
+                    session.get(f"{url}/v2/labels/chats/1", params=DOCS, timeout=2)
+
+        clients = [threading.Thread(target=hammer) for _ in range(4)]
+        for client in clients:
+            client.start()
+        requests.get(f"{server.url}/v2/labels/chats/1", params=DOCS, timeout=2)
+        server.stop()
+        done.set()
+        for client in clients:
+            client.join()
+        assert not server._thread.is_alive()
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"{server.url}/v2/labels/chats/1", params=DOCS, timeout=2)
