@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, settings
 
 from mock_server import DEFAULT_FIXTURE, parse_fixture
 from mock_server.server import MockServer
+from tests.webhook_receiver import Receiver
 
 settings.register_profile(
     "default", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -53,3 +54,11 @@ def default_server() -> Iterator[MockServer]:
     server = MockServer(parse_fixture(default_fixture_data()), port=0).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver on a free port, closed after the test."""
+    server = Receiver()
+    yield server
+    server.close()

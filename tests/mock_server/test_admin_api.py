@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from mock_server import Settings, Store, create_app, parse_fixture
 from mock_server.server import MockServer
 from tests.conftest import default_fixture_data
-from tests.mock_server.test_webhooks import Receiver
+from tests.webhook_receiver import Receiver
 
 AUTH = {"instance_id": "123456789", "access_token": "123456789"}
 CHAT = "5511988887777@c.us"  # labels 3, 4, 6 in the default fixture
