@@ -24,9 +24,67 @@ from .app import Settings, create_app
 from .journal import DEFAULT_JOURNAL_SIZE
 from .state import Store
 
-__all__ = ["MockServer", "serve"]
+__all__ = ["MockServer", "WaitressThread", "serve"]
 
 log = logging.getLogger("chatlabels")
+
+
+class WaitressThread:
+    """Any WSGI app on waitress, on a real socket, served by a background thread.
+
+    The socket listens as soon as this is built (port 0 picks a free one), so ``url`` is
+    usable before ``start()``. ``stop()`` is safe with requests in flight.
+    """
+
+    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8):
+        self._server = create_server(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="chatlabels",
+            clear_untrusted_proxy_headers=True,
+            channel_timeout=30,
+            expose_tracebacks=False,
+        )
+        self.host = host
+        self.port: int = self._server.effective_port
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def run(self) -> None:
+        """Serve in this thread until SystemExit or KeyboardInterrupt."""
+        self._server.run()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._server.run, name="chatlabels", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Close every connection and the listener, stop the worker threads."""
+        server = self._server
+        # In-flight requests finish first, while the loop and its trigger still run: a
+        # worker thread that outlived the loop would write to a closed (or reused) trigger.
+        server.task_dispatcher.shutdown()
+        if self._thread is not None and self._thread.is_alive():
+            try:
+                # Close the sockets from inside the event loop, so it exits instead of
+                # polling descriptors closed under it by another thread.
+                server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+            except OSError:
+                pass  # the trigger is gone already (seen under load): close from here
+            else:
+                self._thread.join(timeout=5)
+        if server._map:
+            wasyncore.close_all(server._map)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
 
 class MockServer:
@@ -51,56 +109,30 @@ class MockServer:
             host=host, port=port, admin_token=admin_token, journal_size=journal_size
         )
         self.app = create_app(self.store, settings)
-        self._server = create_server(
-            self.app,
-            host=host,
-            port=port,
-            threads=threads,
-            ident="chatlabels",
-            clear_untrusted_proxy_headers=True,
-            channel_timeout=30,
-            expose_tracebacks=False,
-        )
+        self._serving = WaitressThread(self.app, host=host, port=port, threads=threads)
         self.host = host
-        self.port: int = self._server.effective_port
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        self.port = self._serving.port
+        self.url = self._serving.url
 
     def serve_forever(self) -> None:
         """Answer requests until SystemExit or KeyboardInterrupt, then shut down."""
         try:
-            self._server.run()
+            self._serving.run()
         finally:
             self._close_app()
 
     def start(self) -> MockServer:
         """Serve in a daemon thread; the socket already listens, so it is usable at once."""
-        self._thread = threading.Thread(target=self._server.run, name="chatlabels", daemon=True)
-        self._thread.start()
+        self._serving.start()
         return self
 
     def stop(self) -> None:
-        """Close every connection and the listener, stop the worker threads."""
-        server = self._server
-        # In-flight requests finish first, while the loop and its trigger still run: a
-        # worker thread that outlived the loop would write to a closed (or reused) trigger.
-        server.task_dispatcher.shutdown()
-        if self._thread is not None and self._thread.is_alive():
-            try:
-                # Close the sockets from inside the event loop, so it exits instead of
-                # polling descriptors closed under it by another thread.
-                server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-            except OSError:
-                pass  # the trigger is gone already (seen under load): close from here
-            else:
-                self._thread.join(timeout=5)
-        if server._map:
-            wasyncore.close_all(server._map)
+        self._serving.stop()
         self._close_app()
+
+    @property
+    def running(self) -> bool:
+        return self._serving.running
 
     def _close_app(self) -> None:
         for closer in self.app.extensions.get("chatlabels.closers", []):

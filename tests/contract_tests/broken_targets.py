@@ -6,16 +6,15 @@ bug in the kit.
 from __future__ import annotations
 
 import itertools
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from waitress.server import create_server
 
 from contract_tests.chat_ids import canonical_chat_id
 from contract_tests.schemas import PALETTE
+from mock_server.server import WaitressThread
 
 INSTANCE_ID = "42"
 TOKEN = "tok-S3cr3t-Xq9vZ7"  # long and distinctive: grep for it in every output
@@ -166,21 +165,9 @@ def _chat_body(breakage: str, body: list[dict[str, Any]], nth: int) -> Any:
 @contextmanager
 def serving(app: Flask) -> Iterator[str]:
     """Serve ``app`` with waitress on a free port; yield its base URL."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=4, asyncore_loop_timeout=0.05)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    server = WaitressThread(app, threads=4)
+    server.start()
     try:
-        yield f"http://127.0.0.1:{server.effective_port}"
+        yield server.url
     finally:
-        # Close every socket inside the loop's own thread: closing them from here while it
-        # sits in select() is a race (EBADF in the server thread).
-        def close_all() -> None:
-            for channel in list(server._map.values()):
-                channel.handle_close()
-
-        try:
-            server.trigger.pull_trigger(close_all)
-        except OSError:  # the trigger itself is already closed: nothing runs in the loop
-            close_all()
-        thread.join(timeout=5)
-        server.task_dispatcher.shutdown()
+        server.stop()

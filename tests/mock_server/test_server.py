@@ -102,6 +102,6 @@ def test_stop_while_clients_are_busy_is_clean():
         done.set()
         for client in clients:
             client.join()
-        assert not server._thread.is_alive()
+        assert not server.running
         with pytest.raises(requests.ConnectionError):
             requests.get(f"{server.url}/v2/labels/chats/1", params=DOCS, timeout=2)
