@@ -50,7 +50,8 @@ def start_server() -> Iterator[Callable[..., MockServer]]:
 
 @pytest.fixture(scope="module")
 def default_server() -> Iterator[MockServer]:
-    """One server on the default fixture shared by a module's read-only tests."""
+    """One server on the default fixture shared by a module's tests (a test that changes
+    its state loads its own fixture first)."""
     server = MockServer(parse_fixture(default_fixture_data()), port=0).start()
     yield server
     server.stop()

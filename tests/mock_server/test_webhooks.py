@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from itertools import pairwise
 from typing import Any
 
@@ -30,28 +30,21 @@ def webhook(url: str, **config: Any) -> dict[str, Any]:
     return {"url": url, "retries": {"delaySeconds": 0, "attempts": 0}, **config}
 
 
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[MockServer]:
-    server = MockServer(parse_fixture(default_fixture_data()), port=0).start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def mock_with(shared_server: MockServer) -> Callable[..., tuple[MockServer, WebhookDispatcher]]:
+def mock_with(default_server: MockServer) -> Callable[..., tuple[MockServer, WebhookDispatcher]]:
     """Load the default fixture with the given webhooks on its first instance.
 
     One server for the module (its start/stop is the slow part); each test loads its own
     fixture into the store, which is also how a user swaps webhooks mid-run.
     """
-    hooks = shared_server.app.extensions["chatlabels.webhooks"]
+    hooks = default_server.app.extensions["chatlabels.webhooks"]
 
     def load(*webhooks: dict[str, Any]) -> tuple[MockServer, WebhookDispatcher]:
         data = default_fixture_data()
         data["instances"][0]["webhooks"] = list(webhooks)
-        shared_server.store.load(parse_fixture(data))
+        default_server.store.load(parse_fixture(data))
         hooks.clear()
-        return shared_server, hooks
+        return default_server, hooks
 
     yield load
     hooks.timeout = DEFAULT_TIMEOUT_SECONDS
