@@ -60,7 +60,7 @@ def create_app(store: Store, settings: Settings | None = None) -> Flask:
     faults = FaultRules(initial.get("faults", []))
     rate_limits = RateLimits(fixture_rate_limits(initial))
     control = Control(app, store, journal=journal, faults=faults, rate_limits=rate_limits)
-    install_request_hooks(app, store=store, journal=journal, faults=faults, rate_limits=rate_limits)
+    install_request_hooks(app, control)
     app.register_blueprint(
         admin_blueprint(
             control, admin_token=settings.admin_token, loopback_only=settings.loopback_only

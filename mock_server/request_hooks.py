@@ -20,12 +20,10 @@ from flask import Flask, Response, g, request
 from waitress.channel import ClientDisconnected
 from werkzeug.exceptions import HTTPException
 
-from .faults import FaultPlan, FaultRules
-from .journal import RequestJournal
-from .rate_limit import RateLimits
+from .control import Control
+from .faults import FaultPlan
 from .redaction import REDACTED, is_secret, redact_headers, redact_query
 from .request_target import RequestTarget, request_target
-from .state import Store
 
 __all__ = ["install_request_hooks", "is_emulated_api"]
 
@@ -55,15 +53,10 @@ class _DroppedConnection:
         raise ClientDisconnected("connection dropped by a fault rule")
 
 
-def install_request_hooks(
-    app: Flask,
-    *,
-    store: Store,
-    journal: RequestJournal,
-    faults: FaultRules,
-    rate_limits: RateLimits,
-) -> None:
-    """Register the before/after pair on ``app``."""
+def install_request_hooks(app: Flask, control: Control) -> None:
+    """Register the before/after pair on ``app``, acting on ``control``'s state."""
+    store, journal = control.store, control.journal
+    faults, rate_limits = control.faults, control.rate_limits
 
     @app.before_request
     def before() -> Response | None:
