@@ -46,6 +46,12 @@ def create_app(store: Store, settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False  # the provider's key order: id, name, color, colorHex
     app.json.ensure_ascii = False
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    # Werkzeug answers "//" and a missing trailing slash with an HTML redirect that repeats
+    # the query, token included, and OPTIONS with an empty text/html 200: every answer of
+    # the mock is JSON, so these go through the JSON error path (404, 400 or 405) instead.
+    app.url_map.merge_slashes = False
+    app.url_map.strict_slashes = False
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     register_error_handlers(app, dialect_error=waha_error_for)
     app.register_blueprint(provider_blueprint(store))
     app.register_blueprint(waha_blueprint(store))

@@ -15,6 +15,7 @@ import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask, Response, g, request
 from waitress.channel import ClientDisconnected
@@ -28,6 +29,9 @@ from .request_target import RequestTarget, request_target
 __all__ = ["install_request_hooks", "is_emulated_api"]
 
 log = logging.getLogger("chatlabels.access")
+
+#: Characters of a path logged as they are; anything else is percent-encoded.
+_PATH_SAFE = "/@:+,;=-._~!$&'()*"
 
 #: Longest request body text kept in a journal entry.
 MAX_JOURNAL_BODY = 4096
@@ -64,7 +68,7 @@ def install_request_hooks(app: Flask, control: Control) -> None:
         if not is_emulated_api(request.path):
             return None
         g.target = target = request_target(store, request)
-        if target.instance_id is not None:
+        if target.authenticated:  # a stranger's wrong token must not spend the quota
             rate_limits.admit(target.instance_id)
         g.fault_plan = plan = faults.plan(request.method, request.path, target)
         if plan is None:
@@ -91,7 +95,8 @@ def install_request_hooks(app: Flask, control: Control) -> None:
         log.info(
             "%s %s%s %s %.1fms",
             request.method,
-            request.path,
+            # percent-encoded again, so a %0A in the path cannot forge a second log line
+            quote(request.path, safe=_PATH_SAFE),
             f"?{query}" if query else "",
             "dropped" if dropped else response.status_code,
             elapsed_ms,

@@ -15,7 +15,8 @@ from flask import Request
 
 from contract_tests.chat_ids import canonical_chat_id
 
-from .state import Store
+from .auth import secrets_match
+from .state import Credentials, Store
 
 __all__ = ["RequestTarget", "request_target"]
 
@@ -30,6 +31,7 @@ class RequestTarget:
     instance_id: str | None = None
     session: str | None = None
     chat: str | None = None
+    authenticated: bool = False
 
     def names_instance(self, name: str) -> bool:
         """True when ``name`` is this request's instance id or its WAHA session."""
@@ -47,9 +49,23 @@ def request_target(store: Store, request: Request) -> RequestTarget:
         known = store.credentials(instance_id=instance_id)
     else:
         known = None
+    authenticated = False
     if known is not None:
         instance_id, session = known.id, known.session
+        authenticated = _presents_secret_of(known, request, waha=session_match is not None)
     chat_match = _CHAT_IN_PATH.search(request.path)
     raw_chat = chat_match.group("chat") if chat_match else request.args.get("chatId")
     chat = canonical_chat_id(raw_chat) if raw_chat else None
-    return RequestTarget(instance_id=instance_id, session=session, chat=chat)
+    return RequestTarget(instance_id, session, chat, authenticated)
+
+
+def _presents_secret_of(known: Credentials, request: Request, *, waha: bool) -> bool:
+    """True when the request carries the instance's own token (provider) or key (WAHA),
+    read where each dialect reads it."""
+    if waha:
+        given = request.headers.get("X-Api-Key", request.args.get("x-api-key"))
+        expected = known.api_key
+    else:
+        given = request.args.get("access_token") or request.headers.get("access-token")
+        expected = known.token
+    return given is not None and secrets_match(given, expected)

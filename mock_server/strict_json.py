@@ -22,8 +22,11 @@ def loads(text: str | bytes) -> Any:
     def refuse(name: str) -> None:
         raise json.JSONDecodeError(f"{name} is not a JSON number", text, max(text.find(name), 0))
 
-    document = json.loads(text, parse_constant=refuse)
-    where = _lone_surrogate(document, "")
+    try:
+        document = json.loads(text, parse_constant=refuse)
+        where = _lone_surrogate(document, "")
+    except RecursionError:
+        raise ValueError("the document is nested too deeply") from None
     if where is not None:
         raise ValueError(
             f"the string at {where or '/'} holds a lone UTF-16 surrogate (\\ud800-\\udfff)"

@@ -272,6 +272,17 @@ def test_a_rate_limit_answers_429_with_retry_after_and_the_error_body(start_serv
     assert waha.status_code == 429 and "Retry-After" in waha.headers
 
 
+def test_requests_with_a_wrong_secret_do_not_spend_the_quota(start_server) -> None:
+    server = start_server(limited_fixture(1, 60))
+    url = f"{server.url}/v2/labels/chats/{CHAT}"
+    wrong = {**AUTH, "access_token": "not-the-token"}
+    assert [requests.get(url, params=wrong, timeout=5).status_code for _ in range(3)] == [401] * 3
+    waha = requests.get(f"{server.url}/api/default/labels", headers={"X-Api-Key": "no"}, timeout=5)
+    assert waha.status_code == 401
+    assert get_chat(server).status_code == 200  # the owner still has the whole quota
+    assert get_chat(server).status_code == 429
+
+
 def test_the_window_slides(start_server) -> None:
     server = start_server(limited_fixture(1, 0.3))
     assert get_chat(server).status_code == 200
