@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 import requests
 
@@ -215,3 +217,39 @@ def test_a_body_over_the_limit_is_a_413_saying_the_limit(default_server):
     )
     body = assert_error(response, 413, "payload_too_large")
     assert "65536 bytes" in body["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/v2//labels", 404),
+        ("GET", "/v2/labels//chats/123@c.us", 404),
+        ("GET", "/__admin//health", 404),
+        ("GET", "/v2/labels/chats", 401),  # routed (no redirect), then the wrong token
+        ("OPTIONS", "/v2/labels", 405),
+        ("OPTIONS", "/api/default/labels", 404),
+    ],
+)
+def test_odd_paths_and_methods_answer_json_and_never_redirect(default_server, method, path, status):
+    secret = "s3cr3t-never-echoed"
+    response = requests.request(
+        method,
+        default_server.url + path,
+        params={"instance_id": "123456789", "access_token": secret},
+        headers={"X-Api-Key": "123456789"},
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert response.status_code == status
+    assert response.headers["Content-Type"] == "application/json"
+    assert "Location" not in response.headers
+    assert secret not in response.text
+
+
+def test_a_newline_in_the_path_cannot_forge_a_log_line(default_server, caplog):
+    caplog.set_level(logging.INFO, logger="chatlabels.access")
+    forged = "1%0A2026-01-01 chatlabels.access GET /forged 200"
+    requests.get(f"{default_server.url}/v2/labels/chats/{forged}", params=DOCS, timeout=5)
+    lines = [r.getMessage() for r in caplog.records if r.name == "chatlabels.access"]
+    assert len(lines) == 1 and "\n" not in lines[0]
+    assert "%0A" in lines[0]

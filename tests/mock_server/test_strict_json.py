@@ -37,6 +37,7 @@ def test_every_valid_document_reads_back_unchanged(document):
         ("[1, -Infinity]", "-Infinity is not a JSON number"),
         ('{"a": ["ok", "\\ud800"]}', "/a/1 holds a lone UTF-16 surrogate"),
         ('{"\\udc00": 1}', "at / holds a lone UTF-16 surrogate"),
+        ("[" * 100_000, "nested too deeply"),
     ],
 )
 def test_not_json_is_refused_with_where(text, reason):
