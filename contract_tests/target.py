@@ -9,7 +9,8 @@ nothing downstream (findings, reports, logs) can leak it. It is reusable on its 
     exchange.status, exchange.json
 
 A connection failure or a TLS error raises ``TargetUnreachable`` (the kit cannot run); a
-timeout is an answer like any other (``exchange.error``), because a hang is a finding.
+timeout is an answer like any other (``exchange.error``), because a hang is a finding. So is
+a redirect: it is never followed (that would hand the token to wherever it points).
 """
 
 from __future__ import annotations
@@ -172,7 +173,11 @@ class Target:
         self._throttle()
         started = time.perf_counter()
         try:
-            response = self._session.send(prepared, timeout=self.timeout, verify=self.verify)
+            # A 3xx is an answer to judge: following it would forward the query token to
+            # wherever the target points and judge someone else's answer.
+            response = self._session.send(
+                prepared, timeout=self.timeout, verify=self.verify, allow_redirects=False
+            )
         except requests.exceptions.SSLError as exc:
             reason = _reason(exc, self.access_token)
             raise TargetUnreachable(f"TLS error talking to {self.base_url}: {reason}") from None

@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from flask import Flask, redirect, request
 from hypothesis import given
 
 from contract_tests import strategies as cs
 from contract_tests.chat_ids import is_chat_id
 from contract_tests.target import Credentials, Target, path_segment
+from mock_server.cli import main
+from tests.contract_tests.broken_targets import CHAT, INSTANCE_ID, TOKEN, broken_app, serving
 
 
 def mock_target(server: Any, **options: Any) -> Target:
@@ -54,3 +57,30 @@ def test_invalid_chat_ids_are_not(chat_id: str) -> None:
 @given(cs.tokens())
 def test_tokens_are_url_safe(token: str) -> None:
     assert 12 <= len(token) <= 40 and path_segment(token) == token
+
+
+def test_a_redirect_is_judged_not_followed_and_the_token_stays_home() -> None:
+    """A target answering 302 to elsewhere (here a correct stub that records the tokens it
+    gets): the kit must not follow it, so the token never leaves, and the 302 fails the run."""
+    elsewhere = broken_app("none")
+    tokens_received: list[str] = []
+
+    @elsewhere.before_request
+    def record() -> None:
+        tokens_received.extend(request.args.getlist("access_token"))
+        tokens_received.extend(request.headers.getlist("access-token"))
+
+    with serving(elsewhere) as elsewhere_url:
+        redirector = Flask("redirector")
+
+        @redirector.get("/<path:anything>")
+        def away(anything: str) -> Any:
+            return redirect(elsewhere_url + request.full_path, code=302)
+
+        with serving(redirector) as url:
+            exchange = Target(url, instance_id=INSTANCE_ID, access_token=TOKEN).chat_labels(CHAT)
+            args = ["--instance-id", INSTANCE_ID, "--access-token", TOKEN, "--chat-id", CHAT]
+            code = main(["check", "--base-url", url, *args, "--max-examples", "3"])
+    assert exchange.status == 302
+    assert tokens_received == []
+    assert code == 1
