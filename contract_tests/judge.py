@@ -149,6 +149,8 @@ def _schema_finding(
 
 def _palette_finding(item: dict[str, Any], at: str, check: str, add: Any) -> None:
     color, hex_value = item.get("color"), item.get("colorHex")
+    if isinstance(color, float) and color.is_integer():
+        color = int(color)  # JSON Schema counts 1.0 as an integer: so must the palette check
     if isinstance(color, bool) or not isinstance(color, int) or not 0 <= color < len(PALETTE):
         return
     if not isinstance(hex_value, str) or not _HEX.fullmatch(hex_value):

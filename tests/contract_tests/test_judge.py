@@ -118,3 +118,13 @@ def test_a_body_that_is_not_a_list_of_labels_fails_at_the_root() -> None:
     assert errors({"labels": []}) == {(CONFORMS, "")}
     assert errors("[]") == {(CONFORMS, "")}
     assert errors([]) == set()
+
+
+def test_an_integral_float_color_is_compared_with_the_palette_as_its_int() -> None:
+    """JSON Schema accepts 1.0 as an integer, so a wrong colorHex beside it is still caught."""
+    wrong = [{"id": "1", "name": "a", "color": 1.0, "colorHex": PALETTE[0]}]
+    right = [{"id": "1", "name": "a", "color": 1.0, "colorHex": PALETTE[1]}]
+    [finding] = label_list_findings(wrong)
+    assert (finding.check, finding.pointer) == (PALETTE_CHECK, "/0/colorHex")
+    assert finding.expected == f"{PALETTE[1]} (PALETTE[1])"
+    assert label_list_findings(right) == []
