@@ -9,6 +9,7 @@ journal and the delivery log, which record what happened, not what is configured
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from flask import Flask
@@ -40,6 +41,8 @@ class Control:
         self.journal = journal
         self.faults = faults
         self.rate_limits = rate_limits
+        # One control operation at a time, so a reset racing a load cannot mix two fixtures.
+        self._lock = threading.Lock()
 
     @property
     def webhooks(self) -> Any | None:
@@ -47,12 +50,13 @@ class Control:
         return self._app.extensions.get("chatlabels.webhooks")
 
     def reset(self) -> None:
-        self.store.reset()
-        self.faults.reset()
-        self.rate_limits.reset()
-        self.journal.clear()
-        if self.webhooks is not None:
-            self.webhooks.clear()
+        with self._lock:
+            self.store.reset()
+            self.faults.reset()
+            self.rate_limits.reset()
+            self.journal.clear()
+            if self.webhooks is not None:
+                self.webhooks.clear()
 
     def load(self, document: Any) -> dict[str, Any]:
         """Validate like at start-up, then replace; nothing changes when it is invalid."""
@@ -63,9 +67,10 @@ class Control:
             raise InvalidDocument(
                 "invalid_fixture", "The fixture was not loaded", problems
             ) from None
-        self.store.load(fixture)
-        self.faults.load(fixture.get("faults", []))
-        self.rate_limits.load(fixture_rate_limits(fixture))
+        with self._lock:
+            self.store.load(fixture)
+            self.faults.load(fixture.get("faults", []))
+            self.rate_limits.load(fixture_rate_limits(fixture))
         return fixture
 
     def dump(self) -> dict[str, Any]:

@@ -76,7 +76,8 @@ class Store:
 
     def reset(self) -> None:
         """Return to the fixture last loaded."""
-        self.load(self._fixture)
+        with self._lock:  # read the saved fixture under the lock: a concurrent load wins whole
+            self.load(self._fixture)
 
     def dump(self) -> dict[str, Any]:
         """The current state as a fixture document that ``load`` accepts as is."""
@@ -105,36 +106,31 @@ class Store:
         with self._lock:
             return [_credentials(instance) for instance in self._instances.values()]
 
-    def instance_config(self, instance_id: str) -> dict[str, Any]:
-        """A copy of an instance's fixture entry (webhooks, rate limit, engine, me...)."""
-        with self._lock:
-            return copy.deepcopy(self._instances[instance_id])
-
     def labels(self, instance_id: str) -> list[dict[str, Any]]:
         with self._lock:
-            return [label_json(label) for label in self._instances[instance_id]["labels"]]
+            return [label_json(label) for label in self._instance(instance_id)["labels"]]
 
     def label(self, instance_id: str, label_id: str) -> dict[str, Any]:
         with self._lock:
-            return label_json(self._find_label(self._instances[instance_id], label_id))
+            return label_json(self._find_label(self._instance(instance_id), label_id))
 
     def chat_labels(self, instance_id: str, chat_id: str) -> list[dict[str, Any]]:
         """The labels of a chat in link order; ``[]`` for a chat the account never saw."""
         with self._lock:
-            instance = self._instances[instance_id]
+            instance = self._instance(instance_id)
             by_id = {label["id"]: label for label in instance["labels"]}
             return [label_json(by_id[i]) for i in instance["chats"].get(chat_id, [])]
 
     def chats_with_label(self, instance_id: str, label_id: str) -> list[dict[str, str]]:
         with self._lock:
-            instance = self._instances[instance_id]
+            instance = self._instance(instance_id)
             self._find_label(instance, label_id)
             return [{"id": chat} for chat, ids in instance["chats"].items() if label_id in ids]
 
     # -- changes ------------------------------------------------------------------------
     def create_label(self, instance_id: str, *, name: str, color: int) -> dict[str, Any]:
         with self._lock:
-            instance = self._instances[instance_id]
+            instance = self._instance(instance_id)
             labels = instance["labels"]
             if len(labels) >= MAX_LABELS:
                 raise ApiError(
@@ -153,7 +149,7 @@ class Store:
         self, instance_id: str, label_id: str, *, name: str, color: int
     ) -> dict[str, Any]:
         with self._lock:
-            instance = self._instances[instance_id]
+            instance = self._instance(instance_id)
             label = self._find_label(instance, label_id)
             if (label["name"], label["color"]) != (name, color):
                 label.update(name=name, color=color)
@@ -163,7 +159,7 @@ class Store:
     def delete_label(self, instance_id: str, label_id: str) -> dict[str, Any]:
         """Delete a label and unlink it from every chat (each unlink is an event too)."""
         with self._lock:
-            instance = self._instances[instance_id]
+            instance = self._instance(instance_id)
             label = self._find_label(instance, label_id)
             for chat_id, ids in instance["chats"].items():
                 if label_id in ids:
@@ -176,7 +172,7 @@ class Store:
     def link(self, instance_id: str, label_id: str, chat_id: str) -> bool:
         """Attach a label to a chat; idempotent, True when something changed."""
         with self._lock:
-            instance = self._instances[instance_id]
+            instance = self._instance(instance_id)
             label = self._find_label(instance, label_id)
             ids = instance["chats"].setdefault(chat_id, [])
             if label_id in ids:
@@ -188,7 +184,7 @@ class Store:
     def unlink(self, instance_id: str, label_id: str, chat_id: str) -> bool:
         """Detach a label from a chat; idempotent, True when something changed."""
         with self._lock:
-            instance = self._instances[instance_id]
+            instance = self._instance(instance_id)
             label = self._find_label(instance, label_id)
             ids = instance["chats"].get(chat_id, [])
             if label_id not in ids:
@@ -200,7 +196,7 @@ class Store:
     def replace_chat_labels(self, instance_id: str, chat_id: str, label_ids: Iterable[str]) -> None:
         """WAHA's full replace: the chat ends with exactly ``label_ids`` (``[]`` clears)."""
         with self._lock:
-            instance = self._instances[instance_id]
+            instance = self._instance(instance_id)
             wanted = list(dict.fromkeys(label_ids))
             labels = [self._find_label(instance, label_id) for label_id in wanted]
             current = instance["chats"].get(chat_id, [])
@@ -213,6 +209,17 @@ class Store:
             instance["chats"][chat_id] = wanted
 
     # -- helpers ------------------------------------------------------------------------
+    def _instance(self, instance_id: str) -> dict[str, Any]:
+        """The instance a request authenticated for, unless a fixture loaded since removed it."""
+        instance = self._instances.get(instance_id)
+        if instance is None:
+            raise ApiError(
+                401,
+                "unauthorized",
+                f"Instance {instance_id!r} is gone: a fixture without it was loaded meanwhile.",
+            )
+        return instance
+
     @staticmethod
     def _find_label(instance: dict[str, Any], label_id: str) -> dict[str, Any]:
         for label in instance["labels"]:

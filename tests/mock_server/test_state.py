@@ -1,0 +1,32 @@
+"""The Store on its own: what a request sees when the state changed under it."""
+
+from __future__ import annotations
+
+import pytest
+
+from mock_server import ApiError, Store, parse_fixture
+from tests.conftest import default_fixture_data
+
+
+def test_an_instance_removed_by_a_load_mid_request_is_a_401_not_a_crash():
+    store = Store(parse_fixture(default_fixture_data()))
+    store.load(parse_fixture({"instances": [{"id": "other", "token": "t"}]}))
+    for call in (
+        lambda: store.chat_labels("123456789", "123@c.us"),
+        lambda: store.labels("123456789"),
+        lambda: store.link("123456789", "1", "123@c.us"),
+    ):
+        with pytest.raises(ApiError) as raised:
+            call()
+        assert (raised.value.status, raised.value.error) == (401, "unauthorized")
+
+
+def test_reset_returns_to_the_fixture_loaded_last():
+    store = Store(parse_fixture(default_fixture_data()))
+    other = {"id": "other", "token": "t", "labels": [{"id": "1", "name": "A", "color": 0}]}
+    store.load(parse_fixture({"instances": [other]}))
+    store.link("other", "1", "1@c.us")
+    store.reset()
+    assert store.chat_labels("other", "1@c.us") == []
+    assert store.credentials(instance_id="other") is not None
+    assert store.credentials(instance_id="123456789") is None
