@@ -9,6 +9,7 @@ needs the ``X-Admin-Token`` header, on any interface. The token is never logged 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -32,6 +33,15 @@ def admin_blueprint(control: Control, *, admin_token: str | None, loopback_only:
 
     @bp.before_request
     def guard() -> None:
+        origin = request.headers.get("Origin")
+        if origin is not None and urlsplit(origin).netloc != request.host:
+            # A web page the developer happens to open could otherwise reset or replace the
+            # mock's state with a no-preflight POST; browsers always send Origin on those.
+            raise ApiError(
+                403,
+                "cross_origin",
+                "The control API refuses requests from web pages of another origin.",
+            )
         if admin_token is None:
             if loopback_only:
                 return

@@ -25,27 +25,15 @@ from typing import Any
 
 from .webhook_envelope import (
     DEFAULT_RETRIES,
-    WAHA_VERSION,
     build_envelope,
     encode_body,
     redacted_headers,
     request_headers,
     retry_after_seconds,
     retry_delay,
-    sign,
 )
 
-# WAHA_VERSION, build_envelope, retry_delay and sign live in webhook_envelope; still
-# importable from here, as before the split.
-__all__ = [
-    "DEFAULT_TIMEOUT_SECONDS",
-    "MAX_DELIVERIES",
-    "WAHA_VERSION",
-    "WebhookDispatcher",
-    "build_envelope",
-    "retry_delay",
-    "sign",
-]
+__all__ = ["DEFAULT_TIMEOUT_SECONDS", "MAX_DELIVERIES", "WebhookDispatcher"]
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 #: Deliveries kept in the log; older ones are dropped so a long run cannot exhaust memory.

@@ -277,3 +277,11 @@ def test_any_json_document_is_accepted_or_refused_never_a_500(
     )
     call(scratch_server, "POST", "/__admin/fixture", json=default_fixture_data())
     call(scratch_server, "POST", "/__admin/reset").raise_for_status()
+
+
+def test_a_web_page_of_another_origin_cannot_drive_the_control_api(default_server):
+    url = f"{default_server.url}/__admin/reset"
+    refused = requests.post(url, headers={"Origin": "http://evil.example"}, timeout=5)
+    assert refused.status_code == 403 and refused.json()["error"] == "cross_origin"
+    same_origin = requests.post(url, headers={"Origin": default_server.url}, timeout=5)
+    assert same_origin.status_code == 200

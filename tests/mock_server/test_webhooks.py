@@ -18,7 +18,8 @@ from contract_tests.schemas import iter_errors
 from mock_server import load_fixture, parse_fixture
 from mock_server.redaction import REDACTED
 from mock_server.server import MockServer
-from mock_server.webhooks import DEFAULT_TIMEOUT_SECONDS, WebhookDispatcher, retry_delay
+from mock_server.webhook_envelope import retry_delay
+from mock_server.webhooks import DEFAULT_TIMEOUT_SECONDS, WebhookDispatcher
 from tests.conftest import FIXTURES_DIR, default_fixture_data
 
 AUTH = {"instance_id": "123456789", "access_token": "123456789"}
