@@ -283,6 +283,9 @@ def _first_difference(a: Any, b: Any, path: tuple[Any, ...] = ()) -> tuple[str, 
 
 @check("a wrong or missing token or instance_id gets a 4xx error body (401 for the token)")
 def auth_is_enforced(ctx: CheckContext) -> None:
+    """Each way a gateway is known to slip is tried on its own: a wrong, empty or missing
+    query token, a wrong token in the header alone, a bad instance_id, and the directory
+    without a token (it lists every label of the account)."""
     rng = random.Random(ctx.seed)
     real = ctx.target.credentials
     wrong_token = real.access_token
@@ -291,16 +294,26 @@ def auth_is_enforced(ctx: CheckContext) -> None:
     wrong_instance = real.instance_id
     while wrong_instance == real.instance_id:
         wrong_instance = str(rng.randrange(10**11, 10**12))
-    cases = {
-        "a wrong token": Credentials(real.instance_id, wrong_token),
-        "no token": Credentials(real.instance_id, None),
-        "a wrong instance_id": Credentials(wrong_instance, real.access_token),
-        "no instance_id": Credentials(None, real.access_token),
+    chat_path = "/v2/labels/chats/" + path_segment(ctx.chats[0])
+    no_token = Credentials(real.instance_id, None)
+    # case -> (path, query credentials, headers)
+    cases: dict[str, tuple[str, Credentials, dict[str, str]]] = {
+        "a wrong token": (chat_path, Credentials(real.instance_id, wrong_token), {}),
+        "an empty token": (chat_path, Credentials(real.instance_id, ""), {}),
+        "no token": (chat_path, no_token, {}),
+        "a wrong token in the access-token header": (
+            chat_path,
+            no_token,
+            {"access-token": wrong_token},
+        ),
+        "a wrong instance_id": (chat_path, Credentials(wrong_instance, real.access_token), {}),
+        "no instance_id": (chat_path, Credentials(None, real.access_token), {}),
+        "no token on GET /v2/labels": ("/v2/labels", no_token, {}),
     }
-    chat = ctx.chats[0]
-    for case, credentials in cases.items():
-        answer = ctx.target.chat_labels(chat, credentials=credentials)
-        secrets = [s for s in (real.access_token, credentials.access_token) if s]
+    for case, (path, credentials, headers) in cases.items():
+        answer = ctx.target.request("GET", path, headers=headers, credentials=credentials)
+        sent = (real.access_token, credentials.access_token, *headers.values())
+        secrets = [s for s in sent if s]
         findings = _rejection_findings(answer, "auth_is_enforced", f"a 4xx for {case}", secrets)
         # A missing instance_id is a malformed request (400) as much as a failed login.
         if not findings and answer.status != 401 and credentials.instance_id is not None:

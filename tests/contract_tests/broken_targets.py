@@ -46,6 +46,9 @@ BREAKAGES = (
     "label-lookup-renamed",
     "chats-with-label-missing",
     "body-status-differs",
+    "empty-token-accepted",
+    "header-bypass",
+    "directory-open",
 )
 
 
@@ -66,7 +69,13 @@ def broken_app(breakage: str) -> Flask:
         return response
 
     def denied() -> Response | None:
-        if breakage == "auth-not-enforced":
+        bypassed = {
+            "auth-not-enforced": True,
+            "empty-token-accepted": request.args.get("access_token") == "",
+            "header-bypass": "access-token" in request.headers,
+            "directory-open": request.path == "/v2/labels",
+        }
+        if bypassed.get(breakage):
             return None
         given = request.args.get("access_token")
         if breakage != "header-token-ignored":

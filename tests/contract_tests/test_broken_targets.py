@@ -49,6 +49,9 @@ EXPECTED = {
     "label-lookup-renamed": ({"label_lookups_agree"}, ("label_lookups_agree", "/name")),
     "chats-with-label-missing": ({"label_lookups_agree"}, ("label_lookups_agree", "")),
     "body-status-differs": ({"auth_is_enforced"}, ("auth_is_enforced", "/status")),
+    "empty-token-accepted": ({"auth_is_enforced"}, ("auth_is_enforced", "")),
+    "header-bypass": ({"auth_is_enforced"}, ("auth_is_enforced", "")),
+    "directory-open": ({"auth_is_enforced"}, ("auth_is_enforced", "")),
 }
 
 
