@@ -3,6 +3,12 @@
 Each takes the run's ``CheckContext``, sends what it needs through the target, and adds a
 ``Finding`` for every violation (never stopping at the first). ``CHECKS`` lists them in run
 order; ``chatlabels check --list`` prints it.
+
+This module holds the checks that judge one answer at a time (bodies, auth, chat ids,
+Content-Type); the cross-request ones live in ``consistency_checks``. The run order is
+stated once, in ``RUN_ORDER`` at the end, rather than left to the order in which modules
+happen to be imported: ``content_type_is_json`` must run last because it inspects every
+exchange made before it, and an explicit list keeps that visible and safe from a moved import.
 """
 
 from __future__ import annotations
@@ -10,39 +16,24 @@ from __future__ import annotations
 import random
 import re
 import string
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from hypothesis import strategies as st
 
 from . import strategies
-from .chat_ids import canonical_chat_id
+from .consistency_checks import (
+    answers_are_stable,
+    chat_id_forms_agree,
+    header_token_accepted,
+    label_lookups_agree,
+    labels_in_directory,
+)
 from .context import CheckContext
 from .findings import Finding
 from .judge import BodyChecks, error_body_findings, label_list_findings, shown
-from .schemas import json_pointer
+from .registry import CHECKS, Check, check
 from .target import Credentials, Exchange, path_segment
 
-__all__ = ["CHECKS", "Check", "malformed_answer_findings"]
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    summary: str
-    run: Callable[[CheckContext], None]
-
-
-CHECKS: dict[str, Check] = {}
-
-
-def check(summary: str) -> Callable[[Callable[[CheckContext], None]], Callable[..., None]]:
-    def register(function: Callable[[CheckContext], None]) -> Callable[[CheckContext], None]:
-        CHECKS[function.__name__] = Check(function.__name__, summary, function)
-        return function
-
-    return register
+__all__ = ["CHECKS", "RUN_ORDER", "Check", "malformed_answer_findings"]
 
 
 def _answer(exchange: Exchange) -> str:
@@ -96,189 +87,6 @@ def directory_body_conforms(ctx: CheckContext) -> None:
             schema="labels",
         )
     )
-
-
-@check("every label a chat carries is in GET /v2/labels with the same name and color")
-def labels_in_directory(ctx: CheckContext) -> None:
-    directory = ctx.directory_answer()
-    entries = _label_items(directory.json) if directory.status == 200 else []
-    by_id = {label["id"]: label for _, label in entries if isinstance(label.get("id"), str)}
-    for chat in ctx.chats:
-        answer = ctx.chat_answer(chat)
-        if answer.status != 200:
-            continue
-        for key, label in _label_items(answer.json):
-            at = "/" + json_pointer([key])[1:]
-            label_id = label.get("id")
-            if not isinstance(label_id, str):
-                continue
-            entry = by_id.get(label_id)
-            if entry is None:
-                ctx.add(
-                    [
-                        Finding(
-                            "labels_in_directory",
-                            answer.request,
-                            f"{at}/id",
-                            f"label {label_id!r} listed by {directory.request}",
-                            "absent from the directory",
-                        )
-                    ]
-                )
-                continue
-            for name in ("name", "color"):
-                if label.get(name) != entry.get(name):
-                    ctx.add(
-                        [
-                            Finding(
-                                "labels_in_directory",
-                                answer.request,
-                                f"{at}/{name}",
-                                f"{shown(entry.get(name))} as in the directory",
-                                shown(label.get(name)),
-                            )
-                        ]
-                    )
-
-
-def _label_items(body: Any) -> list[tuple[str, dict[str, Any]]]:
-    """(key, label) pairs of an array or a PHP-style object root; non-objects skipped."""
-    pairs = enumerate(body) if isinstance(body, list) else []
-    if isinstance(body, dict):
-        pairs = body.items()  # type: ignore[assignment]
-    return [(str(k), v) for k, v in pairs if isinstance(v, dict)]
-
-
-@check("the same request twice in a row gets the same answer (no flapping)")
-def answers_are_stable(ctx: CheckContext) -> None:
-    for chat in ctx.chats:
-        again = ctx.target.chat_labels(chat)
-        ctx.add(_disagreement("answers_are_stable", ctx.chat_answer(chat), again, "the first time"))
-
-
-@check("every spelling of one chat (raw @ or %40, @s.whatsapp.net, a bare number) gets one answer")
-def chat_id_forms_agree(ctx: CheckContext) -> None:
-    for chat in ctx.chats:
-        first = ctx.chat_answer(chat)
-        if first.status != 200:
-            continue  # the body and auth checks report that answer
-        for form, raw_at in equivalent_forms(chat):
-            answer = ctx.target.chat_labels(form, raw_at=raw_at)
-            ctx.add(_disagreement("chat_id_forms_agree", first, answer, f"for {chat}"))
-        # Quirk: the provider's docs show chatId repeated in the query string.
-        path = "/v2/labels/chats/" + path_segment(chat)
-        repeated = ctx.target.get(path, params={"chatId": chat})
-        ctx.add(_disagreement("chat_id_forms_agree", first, repeated, f"for {chat}"))
-
-
-@check("the token in the access-token header works as in the query string")
-def header_token_accepted(ctx: CheckContext) -> None:
-    real = ctx.target.credentials
-    for chat in ctx.chats:
-        first = ctx.chat_answer(chat)
-        answer = ctx.target.request(
-            "GET",
-            "/v2/labels/chats/" + path_segment(chat),
-            headers={"access-token": real.access_token},
-            credentials=Credentials(real.instance_id, None),
-        )
-        ctx.add(_disagreement("header_token_accepted", first, answer, "with the query token"))
-
-
-@check("GET /v2/labels/{id} and GET /v2/labels/{id}/chats agree with the chat's labels")
-def label_lookups_agree(ctx: CheckContext) -> None:
-    """Where the target serves these calls (a 200), they must tell the same story as Get
-    Chat Labels; an endpoint it does not serve is no finding here."""
-    for chat in ctx.chats:
-        answer = ctx.chat_answer(chat)
-        if answer.status != 200:
-            continue
-        for key, label in _label_items(answer.json):
-            label_id = label.get("id")
-            if not isinstance(label_id, str) or not label_id.isdigit():
-                continue
-            single = ctx.target.get(f"/v2/labels/{label_id}")
-            if single.status == 200:
-                ctx.add(_lookup_findings(single, label, f"chat {chat} shows at /{key}"))
-            ctx.add(_chats_with_label_findings(ctx, chat, label_id))
-
-
-def _lookup_findings(single: Exchange, label: dict[str, Any], where: str) -> list[Finding]:
-    """The looked-up label must have the name and color the chat's copy has (the rest of
-    a label's shape is judged by the body checks)."""
-    body = single.json if isinstance(single.json, dict) else {}
-    return [
-        Finding(
-            "label_lookups_agree",
-            single.request,
-            f"/{field}",
-            f"{shown(label.get(field))} as {where}",
-            shown(body.get(field)),
-        )
-        for field in ("id", "name", "color")
-        if body.get(field) != label.get(field)
-    ]
-
-
-_LOOKUP_PATH = re.compile(r"/v2/labels/[0-9]+(?:/chats)?")
-
-
-def _unserved_lookup(exchange: Exchange) -> bool:
-    """A label look-up the target does not serve at all: judged by no check (a stub may
-    implement Get Chat Labels and the directory only)."""
-    return exchange.status in {404, 405, 501} and bool(
-        _LOOKUP_PATH.fullmatch(exchange.request.path)
-    )
-
-
-def _chats_with_label_findings(ctx: CheckContext, chat: str, label_id: str) -> list[Finding]:
-    listing = ctx.target.get(f"/v2/labels/{label_id}/chats")
-    if listing.status != 200:
-        return []
-    entries = listing.json if isinstance(listing.json, list) else None
-    if entries is None or not all(isinstance(e, dict) and "id" in e for e in entries):
-        expected = 'an array of {"id": <chat id>} objects'
-        return [Finding("label_lookups_agree", listing.request, "", expected, shown(listing.json))]
-    listed = {canonical_chat_id(str(e["id"])) for e in entries}
-    if canonical_chat_id(chat) in listed:
-        return []
-    expected = f"{chat}, which carries label {label_id}"
-    return [Finding("label_lookups_agree", listing.request, "", expected, shown(entries))]
-
-
-def equivalent_forms(chat: str) -> list[tuple[str, bool]]:
-    """Other spellings of ``chat`` that name the same chat (contract section 4), each with
-    whether its ``@`` goes raw: ``chat_answer`` sends the canonical id with ``%40``."""
-    canonical = canonical_chat_id(chat) or chat
-    forms = [(canonical, True)]
-    if canonical.endswith("@c.us"):
-        number = canonical.removesuffix("@c.us")
-        forms += [(f"{number}@s.whatsapp.net", False), (number, False)]
-    return forms
-
-
-def _disagreement(check: str, first: Exchange, second: Exchange, when: str) -> list[Finding]:
-    """A finding when ``second`` differs from ``first`` in status or body, at the first
-    differing pointer."""
-    if first.status != second.status:
-        expected = f"status {first.status} as {when}"
-        return [Finding(check, second.request, "", expected, f"status {second.status}")]
-    if first.json != second.json or first.is_json != second.is_json:
-        pointer, before, after = _first_difference(first.json, second.json)
-        return [Finding(check, second.request, pointer, f"{shown(before)} as {when}", shown(after))]
-    return []
-
-
-def _first_difference(a: Any, b: Any, path: tuple[Any, ...] = ()) -> tuple[str, Any, Any]:
-    if isinstance(a, dict) and isinstance(b, dict):
-        for key in list(a) + [k for k in b if k not in a]:
-            if a.get(key) != b.get(key):
-                return _first_difference(a.get(key), b.get(key), (*path, key))
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            if x != y:
-                return _first_difference(x, y, (*path, i))
-    return json_pointer(path), a, b
 
 
 @check("a wrong or missing token or instance_id gets a 4xx error body (401 for the token)")
@@ -415,6 +223,17 @@ def well_formed_chat_ids_accepted(ctx: CheckContext) -> None:
     )
 
 
+_LOOKUP_PATH = re.compile(r"/v2/labels/[0-9]+(?:/chats)?")
+
+
+def _unserved_lookup(exchange: Exchange) -> bool:
+    """A label look-up the target does not serve at all: judged by no check (a stub may
+    implement Get Chat Labels and the directory only)."""
+    return exchange.status in {404, 405, 501} and bool(
+        _LOOKUP_PATH.fullmatch(exchange.request.path)
+    )
+
+
 @check("every answer, success or error, has a JSON Content-Type")
 def content_type_is_json(ctx: CheckContext) -> None:
     seen: set[str] = set()
@@ -437,3 +256,27 @@ def content_type_is_json(ctx: CheckContext) -> None:
                     )
                 ]
             )
+
+
+#: The order ``CHECKS`` runs in: the body checks first, then the cross-request ones, then
+#: the probes; ``content_type_is_json`` last, as it inspects every exchange made before it.
+RUN_ORDER = (
+    chat_labels_body_conforms,
+    color_hex_matches_color,
+    label_ids_unique_in_chat,
+    directory_body_conforms,
+    labels_in_directory,
+    answers_are_stable,
+    chat_id_forms_agree,
+    header_token_accepted,
+    label_lookups_agree,
+    auth_is_enforced,
+    malformed_chat_ids_rejected,
+    well_formed_chat_ids_accepted,
+    content_type_is_json,
+)
+
+if sorted(function.__name__ for function in RUN_ORDER) != sorted(CHECKS):
+    raise RuntimeError("checks.RUN_ORDER must name every registered check exactly once")
+for _function in RUN_ORDER:  # popped and re-inserted, CHECKS ends up in run order
+    CHECKS[_function.__name__] = CHECKS.pop(_function.__name__)
