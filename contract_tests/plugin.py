@@ -11,6 +11,7 @@ per session; each check is one test, so JUnit XML gets one test case per check.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -41,8 +42,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         ("--contract-rate", {"type": float, "default": None, "metavar": "R"}),
         ("--contract-seed", {"type": int, "default": None, "metavar": "N"}),
     ]
+    if importlib.util.find_spec("pytest_base_url") is not None:
+        # pytest-base-url (pulled in by pytest-playwright, pytest-selenium) registers
+        # --base-url itself, whichever plugin loads first: share its option, never clash.
+        known.add("--base-url")
     for name, spec in options:
-        if name not in known:  # e.g. pytest-base-url's --base-url: share it, do not clash
+        if name not in known:
             group.addoption(name, dest=name[2:].replace("-", "_"), **spec)
 
 
