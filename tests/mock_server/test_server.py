@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
@@ -17,6 +18,7 @@ from mock_server import DEFAULT_FIXTURE, load_fixture
 from mock_server.server import MockServer
 from tests.conftest import FIXTURES_DIR
 
+CHATLABELS = Path(sys.executable).parent / "chatlabels"
 READY = re.compile(r"^chatlabels serving on (http://127\.0\.0\.1:(\d+))$")
 DOCS = {"instance_id": "123456789", "access_token": "123456789"}
 
@@ -36,7 +38,8 @@ def start(*command: str) -> tuple[subprocess.Popen, str]:
 
 @pytest.mark.parametrize(
     "command",
-    [[sys.executable, "-m", "mock_server", "serve"], ["chatlabels", "serve"]],
+    # the console script installed beside this interpreter, whether or not PATH has it
+    [[sys.executable, "-m", "mock_server", "serve"], [str(CHATLABELS), "serve"]],
     ids=["python -m mock_server", "chatlabels"],
 )
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
