@@ -49,8 +49,14 @@ def label_id_param(raw: str) -> str:
     return raw
 
 
-def json_object_body() -> dict[str, Any]:
-    """The request body as a JSON object, or a 400 saying what is wrong with it."""
+def json_object_body(*, json_content_type_only: bool = False) -> dict[str, Any]:
+    """The request body as a JSON object, or a 400 saying what is wrong with it.
+
+    The provider reads the body whatever its Content-Type; WAHA (NestJS) parses only
+    ``application/json`` and sees any other body as empty: ``json_content_type_only``.
+    """
+    if json_content_type_only and not request.is_json:
+        return {}
     try:
         body = strict_json.loads(request.get_data())
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors

@@ -4,7 +4,8 @@ The provider documents no rate-limit answer (contract section 2), so this is a d
 429 with the provider's error envelope (``"error": "rate_limited"``) and ``Retry-After`` in
 whole seconds (at least 1), the time until the oldest counted request leaves the window.
 Every request that carries the instance's own token or key counts, whatever its answer (the
-request hooks decide that); a refused request does not count. Limits come from the fixture (``instances[].rate_limit``) and the control API.
+request hooks decide that); a refused request does not count. Limits come from the fixture
+(``instances[].rate_limit``) and the control API.
 """
 
 from __future__ import annotations

@@ -39,14 +39,14 @@ def waha_blueprint(store: Store) -> Blueprint:
     @bp.post("")
     def create_label(session: str) -> tuple[Response, int]:
         instance = working_session(store, session)
-        name, color = label_fields(json_object_body())
+        name, color = label_fields(json_object_body(json_content_type_only=True))
         return jsonify(store.create_label(instance.id, name=name, color=color)), 201
 
     @bp.put("/<label_id>")
     def update_label(session: str, label_id: str) -> Response:
         instance = working_session(store, session)
         label_id = label_id_param(label_id)
-        name, color = label_fields(json_object_body())
+        name, color = label_fields(json_object_body(json_content_type_only=True))
         return jsonify(store.update_label(instance.id, label_id, name=name, color=color))
 
     @bp.delete("/<label_id>")
@@ -64,7 +64,7 @@ def waha_blueprint(store: Store) -> Blueprint:
     def put_chat_labels(session: str, chat_id: str) -> Response:
         instance = working_session(store, session)
         canonical = chat_id_param(chat_id)
-        wanted = label_refs(json_object_body())
+        wanted = label_refs(json_object_body(json_content_type_only=True))
         try:
             store.replace_chat_labels(instance.id, canonical, wanted)
         except ApiError as error:

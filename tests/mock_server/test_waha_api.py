@@ -240,7 +240,8 @@ def test_label_body_errors_are_wahas_422(start_server, body, message) -> None:
 
 
 def test_unparsable_body_is_nestjs_400(default_server) -> None:
-    response = call(default_server, "POST", "/api/default/labels", data="{oops")
+    headers = {**KEY, "Content-Type": "application/json"}
+    response = call(default_server, "POST", "/api/default/labels", data="{oops", headers=headers)
     body = waha_error(response, 400)
     assert body["error"] == "Bad Request" and "JSON" in body["message"]
 
@@ -372,3 +373,17 @@ def test_replace_then_read_gives_the_set_in_first_seen_order(replace_server, ids
     expected = list(dict.fromkeys(ids))
     assert chat_label_ids(replace_server, "5511000000002@c.us") == expected
     assert provider_chat_label_ids(replace_server, "5511000000002@c.us") == expected
+
+
+def test_a_body_not_sent_as_json_is_an_empty_body_as_in_nestjs(replace_server):
+    """WAHA parses only application/json: a form or text body must not change the state."""
+    before = chat_label_ids(replace_server)
+    response = call(
+        replace_server,
+        "PUT",
+        f"/api/default/labels/chats/{CHAT}",
+        data='{"labels": [{"id": "1"}]}',
+        headers={**KEY, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert waha_error(response, 400)["message"] == ["labels must be an array"]
+    assert chat_label_ids(replace_server) == before
