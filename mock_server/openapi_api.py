@@ -65,8 +65,21 @@ def _rewrite(node: Any, current_file: str | None, needed: set[str]) -> Any:
         file_name, fragment = _split_ref(ref, current_file)
         if file_name is not None:
             needed.add(file_name)
-            rewritten["$ref"] = _COMPONENTS + component_name(file_name) + fragment
+            rewritten["$ref"] = _COMPONENTS + _component_for(file_name, fragment)
     return rewritten
+
+
+def _component_for(file_name: str, fragment: str) -> str:
+    """Component name (and remaining pointer) that a ``file#fragment`` reference lands on.
+
+    A schema's ``$defs`` entries become components of their own (``label.labelId``): code
+    generators resolve ``#/components/schemas/X`` but not pointers into a component.
+    """
+    name = component_name(file_name)
+    parts = fragment.split("/")
+    if len(parts) >= 3 and parts[1] == "$defs":
+        return f"{name}.{parts[2]}" + "".join("/" + part for part in parts[3:])
+    return name + fragment
 
 
 @cache
@@ -80,12 +93,15 @@ def _bundled_template() -> dict[str, Any]:
         file_name = min(needed - done)
         done.add(file_name)
         schema = {k: v for k, v in load_schema(file_name).items() if k not in {"$id", "$schema"}}
-        name = component_name(file_name)
-        if name in schemas:
-            raise ValueError(
-                f"{OPENAPI_FILE.name}: components/schemas/{name} clashes with {file_name}"
-            )
-        schemas[name] = _rewrite(schema, file_name, needed)
+        parts = {component_name(file_name): schema}
+        for def_name, definition in schema.pop("$defs", {}).items():
+            parts[_component_for(file_name, f"/$defs/{def_name}")] = definition
+        for name, part in parts.items():
+            if name in schemas:
+                raise ValueError(
+                    f"{OPENAPI_FILE.name}: components/schemas/{name} clashes with {file_name}"
+                )
+            schemas[name] = _rewrite(part, file_name, needed)
     return bundled
 
 
