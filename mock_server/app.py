@@ -53,9 +53,6 @@ def create_app(store: Store, settings: Settings | None = None) -> Flask:
     app.url_map.strict_slashes = False
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     register_error_handlers(app, dialect_error=waha_error_for)
-    app.register_blueprint(provider_blueprint(store))
-    app.register_blueprint(waha_blueprint(store))
-    app.register_blueprint(openapi_blueprint())
     webhooks = WebhookDispatcher()
     store.add_listener(webhooks.on_store_event)
     app.extensions["chatlabels.webhooks"] = webhooks
@@ -66,7 +63,12 @@ def create_app(store: Store, settings: Settings | None = None) -> Flask:
     faults = FaultRules(initial.get("faults", []))
     rate_limits = RateLimits(fixture_rate_limits(initial))
     control = Control(app, store, journal=journal, faults=faults, rate_limits=rate_limits)
+    # First, before any blueprint's own hooks (WAHA's key guard): the clock, faults and the
+    # journal see every request of the emulated API, whatever answers it.
     install_request_hooks(app, control)
+    app.register_blueprint(provider_blueprint(store))
+    app.register_blueprint(waha_blueprint(store))
+    app.register_blueprint(openapi_blueprint())
     app.register_blueprint(
         admin_blueprint(
             control, admin_token=settings.admin_token, loopback_only=settings.loopback_only

@@ -154,3 +154,11 @@ def test_the_ring_drops_oldest_first_and_copies_out() -> None:
     assert ring.clear() == 3 and len(ring) == 0
     with pytest.raises(ValueError):
         RequestJournal(maxlen=0)
+
+
+def test_a_request_refused_by_the_waha_key_guard_is_journaled_and_timed(server) -> None:
+    response = requests.get(f"{server.url}/api/default/labels", timeout=5)
+    assert response.status_code == 401
+    (entry,) = journal(server, path="/api/default/labels")
+    assert entry["status"] == 401 and entry["session"] == "default"
+    assert entry["duration_ms"] >= 0
