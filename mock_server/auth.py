@@ -13,7 +13,7 @@ from flask import request
 from .errors import ApiError
 from .state import Credentials, Store
 
-__all__ = ["provider_credentials", "secrets_match", "single_query_param"]
+__all__ = ["given_token", "provider_credentials", "secrets_match", "single_query_param"]
 
 _NO_SECRET = "\x00chatlabels-no-such-instance\x00"
 
@@ -36,11 +36,17 @@ def single_query_param(name: str) -> str | None:
     return values[0] if values else None
 
 
+def given_token() -> str | None:
+    """The provider token as read: the ``access_token`` query parameter, else the header."""
+    query_token = single_query_param("access_token")
+    return query_token if query_token is not None else request.headers.get("access-token")
+
+
 def provider_credentials(store: Store) -> Credentials:
     """Authenticate a provider-dialect request and require its instance to be WORKING."""
-    query_token = single_query_param("access_token")
+    token = given_token()
+    query_token = request.args.get("access_token")
     header_token = request.headers.get("access-token")
-    token = query_token if query_token is not None else header_token
     if not token:
         raise ApiError(
             401,

@@ -15,8 +15,10 @@ from flask import Request
 
 from contract_tests.chat_ids import canonical_chat_id
 
-from .auth import secrets_match
+from .auth import given_token, secrets_match
+from .errors import ApiError
 from .state import Credentials, Store
+from .waha_auth import given_api_key
 
 __all__ = ["RequestTarget", "request_target"]
 
@@ -52,20 +54,19 @@ def request_target(store: Store, request: Request) -> RequestTarget:
     authenticated = False
     if known is not None:
         instance_id, session = known.id, known.session
-        authenticated = _presents_secret_of(known, request, waha=session_match is not None)
+        authenticated = _presents_secret_of(known, waha=session_match is not None)
     chat_match = _CHAT_IN_PATH.search(request.path)
     raw_chat = chat_match.group("chat") if chat_match else request.args.get("chatId")
     chat = canonical_chat_id(raw_chat) if raw_chat else None
     return RequestTarget(instance_id, session, chat, authenticated)
 
 
-def _presents_secret_of(known: Credentials, request: Request, *, waha: bool) -> bool:
-    """True when the request carries the instance's own token (provider) or key (WAHA),
-    read where each dialect reads it."""
-    if waha:
-        given = request.headers.get("X-Api-Key", request.args.get("x-api-key"))
-        expected = known.api_key
-    else:
-        given = request.args.get("access_token") or request.headers.get("access-token")
-        expected = known.token
+def _presents_secret_of(known: Credentials, *, waha: bool) -> bool:
+    """True when the request carries the instance's own key (WAHA) or token (provider),
+    read exactly as the dialect's own authentication reads it."""
+    try:
+        given = given_api_key() if waha else given_token()
+    except ApiError:  # a repeated parameter: the view answers it, nobody is authenticated
+        return False
+    expected = known.api_key if waha else known.token
     return given is not None and secrets_match(given, expected)
