@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
-from .findings import Finding, Report
-from .judge import Profile
-from .target import Exchange, Target
+from chatlabels.kit.findings import Finding, Report
+from chatlabels.kit.judge import Profile
+from chatlabels.kit.target import Exchange, Target
 
 __all__ = ["CheckContext"]
 

@@ -11,9 +11,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlencode
 
+from chatlabels.contract.redaction import REDACTED
+
 __all__ = ["REDACTED", "Finding", "Report", "RequestInfo", "Severity"]
 
-REDACTED = "[redacted]"
 
 Severity = Literal["error", "warning"]
 

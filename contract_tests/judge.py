@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from jsonschema.exceptions import ValidationError
 
-from .findings import Finding, RequestInfo, Severity
-from .schemas import PALETTE, iter_errors, json_pointer, load_schema
+from chatlabels.contract.schemas import PALETTE, iter_errors, json_pointer, load_schema
+from chatlabels.kit.findings import Finding, RequestInfo, Severity
 
 __all__ = [
     "BodyChecks",

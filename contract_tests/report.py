@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from .checks import CHECKS
-from .findings import Report
+from chatlabels.kit.checks.endpoint_checks import CHECKS
+from chatlabels.kit.findings import Report
 
 __all__ = ["render_terminal", "to_json", "write_json", "write_junit"]
 
@@ -66,7 +66,7 @@ def _summary(name: str) -> str:
     """What a check enforces; a stateful check is described by ``STATEFUL_CHECKS``."""
     if name in CHECKS:
         return CHECKS[name].summary
-    from .stateful import STATEFUL_CHECKS
+    from chatlabels.kit.stateful.run import STATEFUL_CHECKS
 
     return STATEFUL_CHECKS.get(name, name)
 

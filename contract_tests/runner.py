@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from .chat_ids import ACCEPTED_FORMS, is_chat_id
-from .checks import CHECKS
-from .context import CheckContext
-from .findings import Report
-from .judge import Profile
-from .target import Target, TargetUnreachable
+from chatlabels.contract.chat_ids import ACCEPTED_FORMS, is_chat_id
+from chatlabels.kit.checks.endpoint_checks import CHECKS
+from chatlabels.kit.context import CheckContext
+from chatlabels.kit.findings import Report
+from chatlabels.kit.judge import Profile
+from chatlabels.kit.target import Target, TargetUnreachable
 
 __all__ = [
     "DEFAULT_RATE",

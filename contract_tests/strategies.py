@@ -1,7 +1,7 @@
 """Hypothesis strategies for the chat-labels contract, reusable in your own tests.
 
     from hypothesis import given
-    from contract_tests import strategies as cs
+    from chatlabels.kit import strategies as cs
 
     @given(cs.valid_chat_ids())
     def test_my_client_accepts(chat_id): ...
@@ -14,7 +14,7 @@
 - ``tokens()``: access tokens (URL-safe, long enough never to occur by chance in a body);
 - ``labels()`` / ``label_lists()``: valid labels and valid lists of labels (unique ids).
 
-The grammar they follow is ``contract_tests.chat_ids``, the same one the mock uses.
+The grammar they follow is ``chatlabels.contract.chat_ids``, the same one the mock uses.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from .chat_ids import MAX_DIGITS, is_chat_id
-from .schemas import PALETTE
+from chatlabels.contract.chat_ids import MAX_DIGITS, is_chat_id
+from chatlabels.contract.schemas import PALETTE
 
 __all__ = [
     "CHAT_ID_FORMS",

@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from .findings import REDACTED, RequestInfo
+from chatlabels.kit.findings import REDACTED, RequestInfo
 
 __all__ = ["NOT_JSON", "SAME", "Credentials", "Exchange", "Target", "TargetUnreachable"]
 

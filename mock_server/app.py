@@ -6,19 +6,19 @@ from dataclasses import dataclass
 
 from flask import Flask
 
-from .admin_api import admin_blueprint
-from .control import Control
-from .errors import register_error_handlers
-from .faults import FaultRules
-from .journal import DEFAULT_JOURNAL_SIZE, RequestJournal
-from .openapi_api import openapi_blueprint
-from .provider_api import provider_blueprint
-from .rate_limit import RateLimits, fixture_rate_limits
-from .request_hooks import install_request_hooks
-from .state import Store
-from .waha_api import waha_blueprint
-from .waha_errors import waha_error_for
-from .webhooks import WebhookDispatcher
+from chatlabels.mock.control.api import admin_blueprint
+from chatlabels.mock.control.control import Control
+from chatlabels.mock.control.faults import FaultRules
+from chatlabels.mock.control.journal import DEFAULT_JOURNAL_SIZE, RequestJournal
+from chatlabels.mock.control.rate_limit import RateLimits, fixture_rate_limits
+from chatlabels.mock.http.errors import register_error_handlers
+from chatlabels.mock.http.hooks import install_request_hooks
+from chatlabels.mock.openapi import openapi_blueprint
+from chatlabels.mock.provider.api import provider_blueprint
+from chatlabels.mock.state.store import Store
+from chatlabels.mock.waha.api import waha_blueprint
+from chatlabels.mock.waha.errors import waha_error_for
+from chatlabels.mock.webhooks.dispatcher import WebhookDispatcher
 
 __all__ = ["Settings", "create_app"]
 
@@ -42,7 +42,7 @@ class Settings:
 def create_app(store: Store, settings: Settings | None = None) -> Flask:
     """A Flask app serving ``store`` in every dialect the mock emulates."""
     settings = settings or Settings()
-    app = Flask("mock_server", static_folder=None)  # no /static/ route: every route is an API
+    app = Flask("chatlabels.mock", static_folder=None)  # no /static/ route: every route is an API
     app.json.sort_keys = False  # the provider's key order: id, name, color, colorHex
     app.json.ensure_ascii = False
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes

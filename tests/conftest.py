@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from mock_server import DEFAULT_FIXTURE, parse_fixture
-from mock_server.server import MockServer
+from chatlabels.mock import DEFAULT_FIXTURE, parse_fixture
+from chatlabels.mock.serving.server import MockServer
 from tests.webhook_receiver import Receiver
 
 settings.register_profile(

@@ -12,9 +12,9 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from contract_tests.chat_ids import canonical_chat_id
-from contract_tests.schemas import PALETTE
-from mock_server.server import WaitressThread
+from chatlabels.contract.chat_ids import canonical_chat_id
+from chatlabels.contract.schemas import PALETTE
+from chatlabels.mock.serving.server import WaitressThread
 
 INSTANCE_ID = "42"
 TOKEN = "tok-S3cr3t-Xq9vZ7"  # long and distinctive: grep for it in every output

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from mock_server.cli import main
+from chatlabels.cli import main
 from tests.contract_tests.broken_targets import CHAT, INSTANCE_ID, TOKEN, broken_app, serving
 
 #: breakage -> (failed checks, (check, pointer) that must be among the error findings)
@@ -155,7 +155,7 @@ def test_hypothesis_shrinks_to_a_minimal_failing_request(tmp_path: Path) -> None
 
 def chatlabels(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "mock_server", *args],
+        [sys.executable, "-m", "chatlabels", *args],
         capture_output=True,
         text=True,
         timeout=60,

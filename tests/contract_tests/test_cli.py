@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from contract_tests.checks import CHECKS
-from mock_server.cli import main
+from chatlabels.cli import main
+from chatlabels.kit.checks.endpoint_checks import CHECKS
 from tests.conftest import FIXTURES_DIR
 from tests.contract_tests.broken_targets import CHAT, INSTANCE_ID, TOKEN, broken_app, serving
 

@@ -8,9 +8,9 @@ from typing import Any
 from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
-from contract_tests import strategies as cs
-from contract_tests.judge import label_list_findings
-from contract_tests.schemas import PALETTE
+from chatlabels.contract.schemas import PALETTE
+from chatlabels.kit import strategies as cs
+from chatlabels.kit.judge import label_list_findings
 
 CONFORMS = "chat_labels_body_conforms"
 PALETTE_CHECK = "color_hex_matches_color"

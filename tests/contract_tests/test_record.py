@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import requests
 
-from contract_tests.record import PLACEHOLDER_TOKEN
-from mock_server import load_fixture
-from mock_server.cli import main
+from chatlabels.cli import main
+from chatlabels.kit.cli.record import PLACEHOLDER_TOKEN
+from chatlabels.mock import load_fixture
 from tests.conftest import FIXTURES_DIR, default_fixture_data
 
 SECRET = "live-s3cret-token-4711"

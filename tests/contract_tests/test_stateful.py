@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from contract_tests.stateful import StatefulOptions, run_stateful
-from contract_tests.stateful_session import LabelsApi, restore, take_snapshot
-from contract_tests.target import Target
-from mock_server.cli import main
-from mock_server.server import MockServer
-from mock_server.state import label_json
+from chatlabels.cli import main
+from chatlabels.kit.stateful.run import StatefulOptions, run_stateful
+from chatlabels.kit.stateful.session import LabelsApi, restore, take_snapshot
+from chatlabels.kit.target import Target
+from chatlabels.mock.serving.server import MockServer
+from chatlabels.mock.state.store import api_label
 from tests.conftest import default_fixture_data
 from tests.webhook_receiver import Receiver
 
@@ -105,8 +105,8 @@ def _delete_keeps_links(store: Any) -> Callable[..., dict[str, Any]]:
             instance = store._instances[instance_id]
             label = store._find_label(instance, label_id)
             instance["labels"].remove(label)
-            store._emit(instance, "label.deleted", label_json(label))
-            return label_json(label)
+            store._emit(instance, "label.deleted", api_label(label))
+            return api_label(label)
 
     return delete_label
 

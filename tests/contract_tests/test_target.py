@@ -8,10 +8,10 @@ from typing import Any
 from flask import Flask, redirect, request
 from hypothesis import given
 
-from contract_tests import strategies as cs
-from contract_tests.chat_ids import is_chat_id
-from contract_tests.target import Credentials, Target, path_segment
-from mock_server.cli import main
+from chatlabels.cli import main
+from chatlabels.contract.chat_ids import is_chat_id
+from chatlabels.kit import strategies as cs
+from chatlabels.kit.target import Credentials, Target, path_segment
 from tests.contract_tests.broken_targets import CHAT, INSTANCE_ID, TOKEN, broken_app, serving
 
 

@@ -25,7 +25,7 @@ import pytest
 import requests
 import yaml
 
-from contract_tests.schemas import PALETTE
+from chatlabels.contract.schemas import PALETTE
 from tests.conftest import default_fixture_data
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

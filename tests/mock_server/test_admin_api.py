@@ -11,8 +11,8 @@ import requests
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from mock_server import Settings, Store, create_app, parse_fixture
-from mock_server.server import MockServer
+from chatlabels.mock import Settings, Store, create_app, parse_fixture
+from chatlabels.mock.serving.server import MockServer
 from tests.conftest import default_fixture_data
 from tests.webhook_receiver import Receiver
 

@@ -8,8 +8,8 @@ import time
 import pytest
 import requests
 
-from mock_server import FixtureError, parse_fixture
-from mock_server.rate_limit import RateLimits
+from chatlabels.mock import FixtureError, parse_fixture
+from chatlabels.mock.control.rate_limit import RateLimits
 from tests.conftest import default_fixture_data
 
 AUTH = {"instance_id": "123456789", "access_token": "123456789"}

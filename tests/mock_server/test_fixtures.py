@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mock_server import FixtureError, load_fixture, parse_fixture
+from chatlabels.mock import FixtureError, load_fixture, parse_fixture
 from tests.conftest import FIXTURES_DIR
 
 
@@ -115,7 +115,7 @@ def test_serve_refuses_a_bad_fixture_with_exit_2_and_no_traceback(tmp_path, case
     content, pointer, reason = BAD_FIXTURES[case]
     path = write(tmp_path, content)
     done = subprocess.run(
-        [sys.executable, "-m", "mock_server", "serve", "--fixtures", str(path), "--port", "0"],
+        [sys.executable, "-m", "chatlabels", "serve", "--fixtures", str(path), "--port", "0"],
         capture_output=True,
         text=True,
         timeout=30,

@@ -7,7 +7,7 @@ import logging
 import pytest
 import requests
 
-from contract_tests.schemas import iter_errors
+from chatlabels.contract.schemas import iter_errors
 
 DOCS = {"instance_id": "123456789", "access_token": "123456789"}
 CHAT = "123456789@c.us"

@@ -7,7 +7,7 @@ import logging
 import pytest
 import requests
 
-from mock_server.journal import RequestJournal
+from chatlabels.mock.control.journal import RequestJournal
 from tests.conftest import default_fixture_data
 
 TOKEN = "tok-SECRET-5f1e"

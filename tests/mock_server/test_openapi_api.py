@@ -22,12 +22,12 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from contract_tests.chat_ids import is_chat_id
-from contract_tests.schemas import BASE_URI, SCHEMA_DIR, load_schema, validator
-from mock_server import DEFAULT_FIXTURE, parse_fixture
-from mock_server.app import create_app
-from mock_server.openapi_api import OPENAPI_FILE, bundled_openapi
-from mock_server.state import Store
+from chatlabels.contract.chat_ids import is_chat_id
+from chatlabels.contract.schemas import BASE_URI, SCHEMA_DIR, load_schema, validator
+from chatlabels.mock import DEFAULT_FIXTURE, parse_fixture
+from chatlabels.mock.app import create_app
+from chatlabels.mock.openapi import OPENAPI_FILE, bundled_openapi
+from chatlabels.mock.state.store import Store
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 

@@ -10,11 +10,11 @@ import requests
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from contract_tests import strategies as cs
-from contract_tests.chat_ids import canonical_chat_id
-from contract_tests.schemas import PALETTE, iter_errors
-from mock_server import parse_fixture
-from mock_server.server import MockServer
+from chatlabels.contract.chat_ids import canonical_chat_id
+from chatlabels.contract.schemas import PALETTE, iter_errors
+from chatlabels.kit import strategies as cs
+from chatlabels.mock import parse_fixture
+from chatlabels.mock.serving.server import MockServer
 
 STATUSES = ["WORKING", "STARTING", "SCAN_QR_CODE", "STOPPED", "FAILED"]
 

@@ -219,7 +219,7 @@ def test_one_server_per_xdist_worker(
         """
     )
     result = pytester.runpytest_subprocess(
-        *STRICT, "-p", "xdist", "-p", "mock_server.pytest_plugin", "-n", "2"
+        *STRICT, "-p", "xdist", "-p", "chatlabels.mock.testing.plugin", "-n", "2"
     )
     result.assert_outcomes(passed=6)
     ports: dict[str, set[str]] = {}
@@ -290,7 +290,7 @@ def test_faults_journal_and_webhooks_helpers_are_per_test(pytester: pytest.Pytes
 
 def test_handle_wraps_any_started_server(start_server) -> None:
     """Outside pytest's fixture, ChatLabelsMock(server) knows the server's first instance."""
-    from mock_server.mock_handle import ChatLabelsMock
+    from chatlabels.mock.testing.handle import ChatLabelsMock
 
     server = start_server({"instances": [{"id": "77", "token": "tok", "session": "s"}]})
     mock = ChatLabelsMock(server)

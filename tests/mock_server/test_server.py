@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from mock_server import DEFAULT_FIXTURE, load_fixture
-from mock_server.server import MockServer
+from chatlabels.mock import DEFAULT_FIXTURE, load_fixture
+from chatlabels.mock.serving.server import MockServer
 from tests.conftest import FIXTURES_DIR
 
 CHATLABELS = Path(sys.executable).parent / "chatlabels"
@@ -39,8 +39,8 @@ def start(*command: str) -> tuple[subprocess.Popen, str]:
 @pytest.mark.parametrize(
     "command",
     # the console script installed beside this interpreter, whether or not PATH has it
-    [[sys.executable, "-m", "mock_server", "serve"], [str(CHATLABELS), "serve"]],
-    ids=["python -m mock_server", "chatlabels"],
+    [[sys.executable, "-m", "chatlabels", "serve"], [str(CHATLABELS), "serve"]],
+    ids=["python -m chatlabels", "chatlabels"],
 )
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_serves_default_fixture_logs_redacted_and_stops_cleanly(command, stop_signal):
@@ -64,7 +64,7 @@ def test_serves_default_fixture_logs_redacted_and_stops_cleanly(command, stop_si
 
 def test_port_in_use_is_a_clear_error(default_server):
     done = subprocess.run(
-        [sys.executable, "-m", "mock_server", "serve", "--port", str(default_server.port)],
+        [sys.executable, "-m", "chatlabels", "serve", "--port", str(default_server.port)],
         capture_output=True,
         text=True,
         timeout=30,

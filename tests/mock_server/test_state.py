@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mock_server import ApiError, Store, parse_fixture
+from chatlabels.contract.fixtures import parse_fixture
+from chatlabels.mock import Store
+from chatlabels.mock.http.errors import ApiError
 from tests.conftest import default_fixture_data
 
 

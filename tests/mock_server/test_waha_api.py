@@ -12,9 +12,9 @@ import requests
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from contract_tests.schemas import PALETTE, iter_errors
-from mock_server import parse_fixture
-from mock_server.server import MockServer
+from chatlabels.contract.schemas import PALETTE, iter_errors
+from chatlabels.mock import parse_fixture
+from chatlabels.mock.serving.server import MockServer
 from tests.conftest import default_fixture_data
 
 #: The label routes of WAHA's OpenAPI 2024.9.2, cut unchanged out of the upstream file.

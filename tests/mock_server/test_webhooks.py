@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 import requests
 
-from contract_tests.schemas import iter_errors
-from mock_server import load_fixture, parse_fixture
-from mock_server.redaction import REDACTED
-from mock_server.server import MockServer
-from mock_server.webhook_envelope import retry_delay
-from mock_server.webhooks import DEFAULT_TIMEOUT_SECONDS, WebhookDispatcher
+from chatlabels.contract.schemas import iter_errors
+from chatlabels.mock import load_fixture, parse_fixture
+from chatlabels.mock.http.redaction import REDACTED
+from chatlabels.mock.serving.server import MockServer
+from chatlabels.mock.webhooks.dispatcher import DEFAULT_TIMEOUT_SECONDS, WebhookDispatcher
+from chatlabels.mock.webhooks.envelope import retry_delay
 from tests.conftest import FIXTURES_DIR, default_fixture_data
 
 AUTH = {"instance_id": "123456789", "access_token": "123456789"}

@@ -1,0 +1,1 @@
+"""The kit's commands on the ``chatlabels`` parser: check, validate, record."""

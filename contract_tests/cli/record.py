@@ -1,0 +1,199 @@
+"""``chatlabels record``: copy a live account's labels into a fixture file the mock serves.
+
+Reads ``GET /v2/labels`` (the directory), then ``GET /v2/labels/{id}/chats`` per label where
+the API serves it (a 404/405/501 there means it does not, and is tolerated), then the labels
+of each ``--chat-id`` and of each chat found with several labels (Get Chat Labels is
+authoritative, and only it tells the order of a chat's labels). Requests go through
+the kit's ``Target``, so they are throttled like ``check`` and nothing logged holds the token.
+The file keeps the real instance id but never the token: it holds ``PLACEHOLDER_TOKEN`` (or
+``--placeholder``), so the file can be committed and the mock is called with that token.
+The result is validated with the mock's own fixture loader before it is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from chatlabels.contract.chat_ids import canonical_chat_id
+from chatlabels.contract.fixtures import FixtureError, parse_fixture
+from chatlabels.kit.target import Exchange, Target, TargetUnreachable
+
+__all__ = ["PLACEHOLDER_TOKEN", "RecordError", "add_record_command", "record"]
+
+#: The access token written to recorded fixtures instead of the real one.
+PLACEHOLDER_TOKEN = "recorded-placeholder-token"
+
+_NOT_SERVED = {404, 405, 501}
+
+
+class RecordError(Exception):
+    """The account could not be recorded; ``str()`` is the one-line reason."""
+
+
+def record(
+    target: Target, chats: list[str], *, placeholder: str = PLACEHOLDER_TOKEN
+) -> tuple[dict[str, Any], list[str]]:
+    """The account behind ``target`` as a normalised fixture, and notes for the user."""
+    notes: list[str] = []
+    labels = {label["id"]: _fixture_label(label) for label in _labels(target.directory())}
+    linked: dict[str, list[str]] = {}
+    for label_id in list(labels):
+        exchange = target.get(f"/v2/labels/{quote(label_id, safe='')}/chats")
+        if exchange.status in _NOT_SERVED:
+            notes.append(
+                f"GET /v2/labels/{{id}}/chats answered {exchange.status}: chats are taken "
+                "from --chat-id only"
+            )
+            break
+        for chat in _body(exchange, "a list of chats"):
+            chat_id = canonical_chat_id(str(chat.get("id", ""))) if isinstance(chat, dict) else None
+            if chat_id is None:
+                notes.append(f"skipped {chat!r} listed under label {label_id}: not a chat id")
+                continue
+            linked.setdefault(chat_id, []).append(label_id)
+    to_read = []
+    for raw in chats:
+        chat_id = canonical_chat_id(raw)
+        if chat_id is None:
+            raise RecordError(f"--chat-id {raw!r} is not a chat id")
+        to_read.append(chat_id)
+    # A chat's labels come in link order, which the per-label lists cannot tell: read every
+    # chat that carries more than one.
+    to_read += [chat for chat, ids in linked.items() if len(ids) > 1 and chat not in to_read]
+    for chat_id in to_read:
+        chat_labels = _labels(target.chat_labels(chat_id))
+        for label in chat_labels:
+            if label["id"] not in labels:
+                notes.append(f"label {label['id']} of {chat_id} is not in GET /v2/labels; kept")
+                labels[label["id"]] = _fixture_label(label)
+        linked[chat_id] = [label["id"] for label in chat_labels]
+    fixture = {
+        "description": (
+            f"Recorded from {target.base_url} on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by "
+            f"chatlabels record; the access token is replaced by {placeholder!r}."
+        ),
+        "instances": [
+            {
+                "id": target.instance_id,
+                "token": placeholder,
+                "labels": list(labels.values()),
+                "chats": linked,
+            }
+        ],
+    }
+    try:
+        return parse_fixture(fixture, source="recorded account"), notes
+    except FixtureError as exc:
+        raise RecordError(f"the recorded account is not a valid fixture:\n{exc}") from None
+
+
+def _body(exchange: Exchange, what: str) -> list[Any]:
+    where = f"{exchange.request.method} {exchange.request.path}"
+    if exchange.status is None:
+        raise RecordError(f"{where}: {exchange.error}")
+    if exchange.status != 200:
+        error = exchange.json.get("error") if isinstance(exchange.json, dict) else None
+        raise RecordError(f"{where} answered {exchange.status}" + (f" {error}" if error else ""))
+    body = exchange.json
+    # Quirk: the provider's docs show arrays as {"0": {...}}; record either form.
+    if isinstance(body, dict) and all(key.isdigit() for key in body):
+        body = list(body.values())
+    if not isinstance(body, list):
+        raise RecordError(f"{where} did not answer {what} in JSON")
+    return body
+
+
+def _labels(exchange: Exchange) -> list[dict[str, Any]]:
+    labels = _body(exchange, "a list of labels")
+    for label in labels:
+        if not (isinstance(label, dict) and isinstance(label.get("id"), str)):
+            where = f"{exchange.request.method} {exchange.request.path}"
+            raise RecordError(f"{where}: {label!r} is not a label")
+    return labels
+
+
+def _fixture_label(label: dict[str, Any]) -> dict[str, Any]:
+    """A label as a fixture states it: the color index, else the hex (the loader maps it)."""
+    kept = {"id": label["id"], "name": label.get("name")}
+    if "color" in label:
+        kept["color"] = label["color"]
+    else:
+        kept["colorHex"] = label.get("colorHex")
+    return kept
+
+
+def add_record_command(commands: argparse._SubParsersAction) -> None:
+    """Register ``chatlabels record`` on the ``chatlabels`` parser."""
+    from chatlabels.kit.cli.check import TOKEN_ENV
+
+    parser = commands.add_parser(
+        "record",
+        help="write a live account's labels and chat links to a fixture file",
+        description="Read an account (GET /v2/labels, the chats per label where served, "
+        "the labels of each --chat-id) and write a fixture the mock serves as is. The "
+        f"token is not written: the file holds {PLACEHOLDER_TOKEN!r} (see --placeholder). "
+        "Exit 0: written; 2: could not record.",
+    )
+    parser.add_argument("--base-url", required=True, metavar="URL")
+    parser.add_argument("--instance-id", required=True, metavar="ID")
+    parser.add_argument(
+        "--access-token", metavar="TOKEN", help=f"the instance's token (better: set {TOKEN_ENV})"
+    )
+    parser.add_argument(
+        "--chat-id", dest="chats", action="append", default=[], metavar="CHAT",
+        help="also record this chat's labels (repeatable)",
+    )  # fmt: skip
+    parser.add_argument("--out", required=True, metavar="FILE", help="fixture file to write")
+    parser.add_argument(
+        "--rate", type=float, default=None, metavar="R",
+        help="at most R requests per second (default as for check: 5 remote, unthrottled "
+        "on loopback)",
+    )  # fmt: skip
+    parser.add_argument("--timeout", type=float, default=10.0, metavar="S")
+    parser.add_argument(
+        "--placeholder", default=PLACEHOLDER_TOKEN, metavar="TOKEN",
+        help=f"token written to the fixture (default {PLACEHOLDER_TOKEN})",
+    )  # fmt: skip
+    parser.set_defaults(run=_run_record, token_env=TOKEN_ENV)
+
+
+def _run_record(args: argparse.Namespace) -> int:
+    from chatlabels.kit.runner import effective_rate
+
+    token = args.access_token or os.environ.get(args.token_env, "")
+    if not token:
+        print(f"chatlabels record: give --access-token or set {args.token_env}", file=sys.stderr)
+        return 2
+    try:
+        target = Target(
+            args.base_url,
+            instance_id=args.instance_id,
+            access_token=token,
+            rate=effective_rate(args.base_url, args.rate),
+            timeout=args.timeout,
+        )
+        fixture, notes = record(target, args.chats, placeholder=args.placeholder)
+        Path(args.out).write_text(json.dumps(fixture, indent=2, ensure_ascii=False) + "\n")
+    except (RecordError, TargetUnreachable, ValueError) as exc:
+        print(
+            f"chatlabels record: cannot record: {exc}".replace(token, "[redacted]"), file=sys.stderr
+        )
+        return 2
+    except OSError as exc:
+        print(f"chatlabels record: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    for note in notes:
+        print(f"note: {note}")
+    [instance] = fixture["instances"]
+    print(
+        f"recorded {len(instance['labels'])} labels and {len(instance['chats'])} chats to "
+        f"{args.out}; its access token is {args.placeholder!r}"
+    )
+    return 0

@@ -1,0 +1,211 @@
+"""The model-based test: random sequences of label calls, every answer held to a model.
+
+A Hypothesis ``RuleBasedStateMachine`` drives a target over HTTP (create/update/delete
+label, link/unlink, WAHA's full replace, every read, and, on the mock, reset) while a plain
+``LabelModel`` says what each call must do. After every step every read must match the
+model, order included, and be schema-valid; on a mock whose instance has webhooks, the
+deliveries must be the model's events, in order, and none for a no-op. A failing run is
+shrunk to a minimal sequence of calls, shown with the seed that replays it.
+
+Run it with ``chatlabels check --stateful`` or ``run_stateful(StatefulOptions(...))``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, seed, settings
+from hypothesis.errors import Flaky
+from hypothesis.reporting import with_reporter
+from hypothesis.stateful import run_state_machine_as_test
+
+from chatlabels.contract.chat_ids import ACCEPTED_FORMS, is_chat_id
+from chatlabels.kit.cli.check import target_fields
+from chatlabels.kit.findings import Finding, Report
+from chatlabels.kit.runner import CannotRun, run_on_target
+from chatlabels.kit.stateful.machine import LabelsMachine, Steps, machine_for
+from chatlabels.kit.stateful.session import LabelsApi, SnapshotFailed, restore, take_snapshot
+from chatlabels.kit.target import Target, TargetUnreachable
+
+__all__ = [
+    "API_KEY_ENV",
+    "STATEFUL_CHECKS",
+    "LabelsMachine",
+    "StatefulOptions",
+    "machine_for",
+    "options_from_args",
+    "run_stateful",
+]
+
+API_KEY_ENV = "CHATLABELS_API_KEY"
+
+#: The checks a stateful run reports under, with what each enforces.
+STATEFUL_CHECKS = {
+    "stateful_model_agreement": "every answer (status, body, order) is what the model predicts",
+    "stateful_schema_conformance": "every label answer is schema-valid, colorHex == PALETTE[color]",
+    "stateful_webhook_agreement": "the mock's webhook deliveries are the model's events, in order",
+    "stateful_restore": "a live account is left as it was found",
+}
+
+
+@dataclass
+class StatefulOptions:
+    base_url: str
+    instance_id: str
+    access_token: str = field(repr=False)
+    chats: list[str] = field(default_factory=list)
+    session: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    allow_writes: bool = False
+    max_examples: int = 20
+    steps: int = 30
+    rate: float | None = None
+    timeout: float = 10.0
+    seed: int | None = None
+
+
+def options_from_args(args: Any) -> StatefulOptions:
+    """``chatlabels check --stateful`` arguments as options; secrets may come from the env."""
+    return StatefulOptions(
+        **target_fields(args),
+        session=args.session,
+        api_key=args.api_key or (os.environ.get(API_KEY_ENV) if args.session else None),
+        allow_writes=args.allow_writes,
+        steps=args.steps,
+    )
+
+
+def run_stateful(options: StatefulOptions) -> Report:
+    """Run the state machine against the target; raise ``CannotRun`` if it may not or cannot."""
+    _validate(options)
+    chosen_seed = options.seed if options.seed is not None else random.randrange(2**32)
+
+    def run_machine(target: Target, report: Report) -> None:
+        api = LabelsApi(target, options.session, options.api_key)
+        _run(api, options, report, chosen_seed)
+
+    return run_on_target(
+        options,
+        run_machine,
+        profile="strict",
+        seed=chosen_seed,
+        checks=list(STATEFUL_CHECKS),
+        secrets=tuple(s for s in (options.access_token, options.api_key) if s),
+        replay=replay_command(options, chosen_seed),
+    )
+
+
+def _validate(options: StatefulOptions) -> None:
+    if not options.access_token:
+        raise CannotRun("no access token: pass --access-token or set CHATLABELS_ACCESS_TOKEN")
+    if options.max_examples < 1 or options.steps < 1:
+        raise CannotRun("--max-examples and --steps must be at least 1")
+    if bool(options.session) != bool(options.api_key):
+        raise CannotRun("WAHA calls need both --session and --api-key (or neither)")
+    for chat in options.chats:
+        if not is_chat_id(chat):
+            raise CannotRun(f"--chat-id {chat!r} is not a chat id; accepted: {ACCEPTED_FORMS}")
+
+
+def _run(api: LabelsApi, options: StatefulOptions, report: Report, chosen_seed: int) -> None:
+    mock = api.is_mock()
+    if not mock and not options.allow_writes:
+        raise CannotRun(
+            f"{api.target.base_url} is not the chatlabels mock (no /__admin/health), so the "
+            "stateful test will not write to it; pass --allow-writes to run it anyway "
+            "(it restores what it changes)"
+        )
+    if not mock and not options.chats:
+        raise CannotRun("against a live API pass --chat-id for each chat the run may label")
+    _preflight(api)
+    if mock:
+        api.admin("POST", "reset")
+    try:
+        snapshot = take_snapshot(api)
+    except SnapshotFailed as exc:
+        raise CannotRun(f"cannot read the starting state: {exc}") from None
+    webhooks = api.mock_webhooks() if mock else []
+    machine = machine_for(api, snapshot, mock=mock, chats=options.chats, webhooks=webhooks)
+    failure = _search(machine, options, chosen_seed)
+    if failure is not None:
+        report.add(failure)
+    if mock:
+        api.admin("POST", "reset")
+    else:
+        for problem in restore(api, snapshot):
+            report.add(
+                Finding("stateful_restore", None, "", "the state found at the start", problem)
+            )
+
+
+def _preflight(api: LabelsApi) -> None:
+    """Refuse to run when the credentials are refused: every step would fail for that."""
+    for answer in [api.directory(), *([api.waha_directory()] if api.has_waha else [])]:
+        if answer.status in {401, 403, 404, 422}:
+            raise CannotRun(
+                f"the target answered {answer.status} to {answer.request}: check the "
+                "instance id, the access token, --session and --api-key"
+            )
+
+
+def _search(machine: type[LabelsMachine], options: StatefulOptions, chosen_seed: int) -> Any:
+    """Run the machine under Hypothesis; the minimal failure as a Finding, or None."""
+    steps: Steps = machine.steps_log
+    run_settings = settings(
+        max_examples=options.max_examples,
+        stateful_step_count=options.steps,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate, Phase.shrink],
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+        print_blob=False,
+    )
+    factory: Callable[[], LabelsMachine] = seed(chosen_seed)(lambda: machine())
+    try:
+        with with_reporter(lambda _text: None):
+            run_state_machine_as_test(factory, settings=run_settings)
+    except TargetUnreachable:
+        raise
+    except Flaky as exc:
+        return Finding(
+            "stateful_model_agreement",
+            None,
+            "",
+            "the same answers on replay",
+            f"a failure did not repeat on replay ({type(exc).__name__}); the target is flaky",
+            note=_steps_note(steps, chosen_seed),
+        )
+    except AssertionError as exc:
+        finding = getattr(exc, "finding", None) or Finding(
+            "stateful_model_agreement", None, "", "no failure", str(exc)
+        )
+        return replace(finding, note=_steps_note(steps, chosen_seed))
+    return None
+
+
+def _steps_note(steps: Steps, chosen_seed: int) -> str:
+    lines = [
+        f"minimal failing sequence ({len(steps.lines)} lines), replay with --seed {chosen_seed}:"
+    ]
+    return "\n".join(lines + [f"    {line}" for line in steps.lines])
+
+
+def replay_command(options: StatefulOptions, chosen_seed: int) -> str:
+    """The command that repeats this run; secrets are left to the environment."""
+    words = ["chatlabels", "check", "--stateful", "--base-url", options.base_url]
+    words += ["--instance-id", options.instance_id]
+    for chat in options.chats:
+        words += ["--chat-id", chat]
+    if options.session:
+        words += ["--session", options.session]  # the key from CHATLABELS_API_KEY
+    if options.allow_writes:
+        words.append("--allow-writes")
+    words += ["--max-examples", str(options.max_examples), "--steps", str(options.steps)]
+    words += ["--seed", str(chosen_seed)]
+    return shlex.join(words)

@@ -1,0 +1,204 @@
+"""What a stateful run talks to: the label calls of both dialects, the mock's control API,
+and the snapshot/restore that makes writing to a live account safe.
+
+``LabelsApi`` sends every call through the kit's ``Target`` (throttled, timed out, token
+redacted in the record). ``Snapshot`` is the state the run starts every example from: the
+label directory and, per label, its chats; ``restore`` puts a live account back to it
+(deleting labels the run created, renaming and recolouring the ones it changed, re-linking
+the chats it used in their first order) and says what it could not put back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatlabels.contract.chat_ids import canonical_chat_id
+from chatlabels.kit.stateful.model import LabelModel
+from chatlabels.kit.target import Credentials, Exchange, Target, path_segment
+
+__all__ = ["LabelsApi", "Snapshot", "restore", "take_snapshot"]
+
+_NO_CREDENTIALS = Credentials(None, None)
+
+
+@dataclass
+class LabelsApi:
+    """The calls the state machine drives. WAHA calls need ``session`` and ``api_key``."""
+
+    target: Target
+    session: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+
+    @property
+    def has_waha(self) -> bool:
+        return bool(self.session and self.api_key)
+
+    # -- provider dialect -------------------------------------------------------------------
+    def directory(self) -> Exchange:
+        return self.target.get("/v2/labels")
+
+    def label(self, label_id: str) -> Exchange:
+        return self.target.get(_label_path(label_id))
+
+    def chats_with(self, label_id: str) -> Exchange:
+        return self.target.get(_label_path(label_id) + "/chats")
+
+    def chat_labels(self, chat: str) -> Exchange:
+        return self.target.chat_labels(chat)
+
+    def create(self, name: str, color: int) -> Exchange:
+        return self.target.request("POST", "/v2/labels", json_body={"name": name, "color": color})
+
+    def update(self, label_id: str, name: str, color: int) -> Exchange:
+        body = {"name": name, "color": color}
+        return self.target.request("PUT", _label_path(label_id), json_body=body)
+
+    def delete(self, label_id: str) -> Exchange:
+        return self.target.request("DELETE", _label_path(label_id))
+
+    def link(self, label_id: str, chat: str) -> Exchange:
+        return self.target.request("PUT", _link_path(label_id, chat))
+
+    def unlink(self, label_id: str, chat: str) -> Exchange:
+        return self.target.request("DELETE", _link_path(label_id, chat))
+
+    # -- WAHA dialect -----------------------------------------------------------------------
+    def waha_directory(self) -> Exchange:
+        return self._waha("GET", "")
+
+    def replace(self, chat: str, label_ids: list[str]) -> Exchange:
+        body = {"labels": [{"id": label_id} for label_id in label_ids]}
+        return self._waha("PUT", "/chats/" + path_segment(chat), body)
+
+    def _waha(self, method: str, rest: str, body: Any = None) -> Exchange:
+        path = f"/api/{path_segment(self.session or '')}/labels{rest}"
+        headers = {"X-Api-Key": self.api_key or ""}
+        return self.target.request(
+            method, path, json_body=body, headers=headers, credentials=_NO_CREDENTIALS
+        )
+
+    # -- the mock's control API -------------------------------------------------------------
+    def admin(self, method: str, path: str, params: dict[str, str] | None = None) -> Exchange:
+        return self.target.request(
+            method, "/__admin/" + path, params=params, credentials=_NO_CREDENTIALS
+        )
+
+    def is_mock(self) -> bool:
+        """True when the target answers the mock's health check, i.e. writes are harmless."""
+        answer = self.admin("GET", "health")
+        return (
+            answer.status == 200
+            and isinstance(answer.json, dict)
+            and (answer.json.get("status") == "ok")
+        )
+
+    def mock_webhooks(self) -> list[dict[str, Any]]:
+        """The webhooks configured for this instance in the mock's loaded fixture."""
+        answer = self.admin("GET", "fixture")
+        if answer.status != 200 or not isinstance(answer.json, dict):
+            return []
+        for instance in answer.json.get("instances", []):
+            if instance.get("id") == self.target.instance_id:
+                return list(instance.get("webhooks", []))
+        return []
+
+
+def _label_path(label_id: str) -> str:
+    return "/v2/labels/" + path_segment(label_id)
+
+
+def _link_path(label_id: str, chat: str) -> str:
+    return f"{_label_path(label_id)}/chats/{path_segment(chat)}"
+
+
+@dataclass
+class Snapshot:
+    """The state every example starts from, and a live run restores at the end.
+
+    ``chats`` fills in as the run first uses a chat: its label ids, in order, before any
+    change (so a live run records exactly the chats it touches).
+    """
+
+    labels: list[dict[str, Any]]
+    members: dict[str, set[str]]
+    chats: dict[str, list[str]] = field(default_factory=dict)
+
+    def model(self) -> LabelModel:
+        return LabelModel(
+            labels={label["id"]: dict(label) for label in self.labels},
+            others={label_id: set(chats) for label_id, chats in self.members.items()},
+        )
+
+
+class SnapshotFailed(Exception):
+    """The target's starting state could not be read; ``str()`` says which call failed."""
+
+
+def take_snapshot(api: LabelsApi) -> Snapshot:
+    """The label directory and, per label, the chats that carry it."""
+    directory = api.directory()
+    if directory.status != 200 or not isinstance(directory.json, list):
+        raise SnapshotFailed(f"{directory.request} answered {directory.status}")
+    labels = [label for label in directory.json if isinstance(label, dict)]
+    members: dict[str, set[str]] = {}
+    for label in labels:
+        answer = api.chats_with(str(label.get("id")))
+        if answer.status != 200 or not isinstance(answer.json, list):
+            raise SnapshotFailed(f"{answer.request} answered {answer.status}")
+        members[label["id"]] = {
+            canonical_chat_id(str(chat.get("id"))) or str(chat.get("id"))
+            for chat in answer.json
+            if isinstance(chat, dict)
+        }
+    return Snapshot(labels=labels, members=members)
+
+
+def restore(api: LabelsApi, snapshot: Snapshot) -> list[str]:
+    """Put the labels and the recorded chats back as in ``snapshot``; what could not be."""
+    problems: list[str] = []
+
+    def call(answer: Exchange) -> None:
+        if answer.status is None or not 200 <= answer.status < 300:
+            problems.append(f"{answer.request} answered {answer.status or answer.error}")
+
+    current = api.directory()
+    now = {label["id"]: label for label in current.json} if current.status == 200 else {}
+    before = {label["id"]: label for label in snapshot.labels}
+    for label_id in now.keys() - before.keys():
+        call(api.delete(label_id))
+    for label_id, label in before.items():
+        if label_id not in now:
+            problems.append(f"label {label_id} ({label['name']!r}) is gone; ids cannot be reused")
+        elif (now[label_id]["name"], now[label_id]["color"]) != (label["name"], label["color"]):
+            call(api.update(label_id, label["name"], label["color"]))
+    for chat, wanted in snapshot.chats.items():
+        answer = api.chat_labels(chat)
+        if answer.status != 200 or not isinstance(answer.json, list):
+            problems.append(f"{answer.request} answered {answer.status}; chat {chat} not restored")
+            continue
+        have = [label["id"] for label in answer.json]
+        for label_id in [i for i in have if i not in wanted]:
+            call(api.unlink(label_id, chat))
+        kept = [i for i in have if i in wanted]
+        if kept != wanted[: len(kept)]:  # order broken: re-link all in the first order
+            for label_id in kept:
+                call(api.unlink(label_id, chat))
+            kept = []
+        for label_id in wanted[len(kept) :]:
+            call(api.link(label_id, chat))
+    return problems + _differences(api, snapshot)
+
+
+def _differences(api: LabelsApi, snapshot: Snapshot) -> list[str]:
+    """What still differs from ``snapshot`` after restoring (GET everything it touched)."""
+    found = []
+    directory = api.directory()
+    if directory.json != snapshot.labels:
+        found.append(f"labels are {directory.json}, were {snapshot.labels}")
+    for chat, wanted in snapshot.chats.items():
+        answer = api.chat_labels(chat)
+        have = [x.get("id") for x in answer.json] if isinstance(answer.json, list) else answer.json
+        if have != wanted:
+            found.append(f"chat {chat} has labels {have}, had {wanted}")
+    return found

@@ -1,0 +1,1 @@
+"""The contract checks as a pytest suite (``pytest --pyargs chatlabels.kit.suite``)."""

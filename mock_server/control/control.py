@@ -1,0 +1,89 @@
+"""Everything the control API governs, reset, loaded and dumped together.
+
+WireMock users expect ``reset`` to clear what was observed and return the configuration to
+what was loaded, so ``reset`` here restores the loaded fixture's labels, fault rules and rate
+limits and clears the request journal and the webhook delivery log. Loading a fixture
+replaces state, rules and limits and makes it the one ``reset`` returns to; it keeps the
+journal and the delivery log, which record what happened, not what is configured.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from flask import Flask
+
+from chatlabels.contract.fixtures import FixtureError, parse_fixture
+from chatlabels.mock.control.faults import FaultRules
+from chatlabels.mock.control.journal import RequestJournal
+from chatlabels.mock.control.rate_limit import RateLimits, fixture_rate_limits
+from chatlabels.mock.http.errors import InvalidDocument
+from chatlabels.mock.state.store import Store
+
+__all__ = ["Control"]
+
+
+class Control:
+    """The store, the journal, the fault rules and the rate limits of one app."""
+
+    def __init__(
+        self,
+        app: Flask,
+        store: Store,
+        *,
+        journal: RequestJournal,
+        faults: FaultRules,
+        rate_limits: RateLimits,
+    ) -> None:
+        self._app = app
+        self.store = store
+        self.journal = journal
+        self.faults = faults
+        self.rate_limits = rate_limits
+        # One control operation at a time, so a reset racing a load cannot mix two fixtures.
+        self._lock = threading.Lock()
+
+    @property
+    def webhooks(self) -> Any | None:
+        """The webhook dispatcher, when the app has one."""
+        return self._app.extensions.get("chatlabels.webhooks")
+
+    def reset(self) -> None:
+        with self._lock:
+            self.store.reset()
+            self.faults.reset()
+            self.rate_limits.reset()
+            self.journal.clear()
+            if self.webhooks is not None:
+                self.webhooks.clear()
+
+    def load(self, document: Any) -> dict[str, Any]:
+        """Validate like at start-up, then replace; nothing changes when it is invalid."""
+        try:
+            fixture = parse_fixture(document, source="request body")
+        except FixtureError as exc:
+            problems = [(problem.pointer, problem.reason) for problem in exc.problems]
+            raise InvalidDocument(
+                "invalid_fixture", "The fixture was not loaded", problems
+            ) from None
+        with self._lock:
+            self.store.load(fixture)
+            self.faults.load(fixture.get("faults", []))
+            self.rate_limits.load(fixture_rate_limits(fixture))
+        return fixture
+
+    def dump(self) -> dict[str, Any]:
+        """The current state as a fixture that ``load`` (and ``chatlabels serve``) accepts."""
+        dumped = self.store.dump()
+        for instance in dumped["instances"]:
+            limit = self.rate_limits.get(instance["id"])
+            if limit is None:
+                instance.pop("rate_limit", None)
+            else:
+                instance["rate_limit"] = limit
+        dumped.pop("faults", None)
+        rules = self.faults.rules()
+        if rules:
+            dumped["faults"] = rules
+        return dumped

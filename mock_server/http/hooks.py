@@ -1,0 +1,160 @@
+"""The one place that observes and disturbs requests: clock, rate limit, faults, journal, log.
+
+Before a request of the emulated API is handled, its instance's rate limit is counted and
+the fault rules decide its fate (latency, an error status, a dropped connection). After it
+is handled, body faults (malformed JSON, object root) rewrite the answer, the journal
+records it and one access-log line is written with its secrets redacted. ``/__admin/`` and
+``/openapi.json`` are never disturbed; ``/__admin/`` is logged but not journaled, so
+reading the journal does not change it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from flask import Flask, Response, g, request
+from waitress.channel import ClientDisconnected
+from werkzeug.exceptions import HTTPException
+
+from chatlabels.mock.control.control import Control
+from chatlabels.mock.control.faults import FaultPlan
+from chatlabels.mock.http.redaction import REDACTED, is_secret, redact_headers, redact_query
+from chatlabels.mock.http.request_target import RequestTarget, request_target
+
+__all__ = ["install_request_hooks", "is_emulated_api"]
+
+log = logging.getLogger("chatlabels.access")
+
+#: Characters of a path logged as they are; anything else is percent-encoded.
+_PATH_SAFE = "/@:+,;=-._~!$&'()*"
+
+#: Longest request body text kept in a journal entry.
+MAX_JOURNAL_BODY = 4096
+
+
+def is_emulated_api(path: str) -> bool:
+    """True for paths of the emulated API (faults, rate limits and the journal apply)."""
+    return not (path == "/__admin" or path.startswith("/__admin/") or path == "/openapi.json")
+
+
+class _DroppedConnection:
+    """A response body whose first read drops the connection without sending a byte.
+
+    waitress sends headers only with the first body chunk, and when the application raises
+    its ``ClientDisconnected`` it closes the socket instead of answering 500. The client
+    sees the connection close with no HTTP answer at all, as when a proxy dies mid-request.
+    """
+
+    def __iter__(self) -> _DroppedConnection:
+        return self
+
+    def __next__(self) -> bytes:
+        raise ClientDisconnected("connection dropped by a fault rule")
+
+
+def install_request_hooks(app: Flask, control: Control) -> None:
+    """Register the before/after pair on ``app``, acting on ``control``'s state."""
+    store, journal = control.store, control.journal
+    faults, rate_limits = control.faults, control.rate_limits
+
+    @app.before_request
+    def before() -> Response | None:
+        g.started = time.perf_counter()
+        if not is_emulated_api(request.path):
+            return None
+        g.target = target = request_target(store, request)
+        if target.authenticated:  # a stranger's wrong token must not spend the quota
+            rate_limits.admit(target.instance_id)
+        g.fault_plan = plan = faults.plan(request.method, request.path, target)
+        if plan is None:
+            return None
+        if plan.latency_seconds:
+            time.sleep(plan.latency_seconds)
+        if plan.error is not None:
+            raise plan.error
+        if plan.drop_connection:
+            return Response(_DroppedConnection(), mimetype="application/json")
+        return None
+
+    @app.after_request
+    def after(response: Response) -> Response:
+        elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        plan: FaultPlan | None = g.get("fault_plan")
+        if plan is not None:
+            _rewrite_body(app, response, plan)
+        dropped = plan is not None and plan.drop_connection
+        if is_emulated_api(request.path):
+            target: RequestTarget = g.get("target") or RequestTarget()
+            journal.record(_journal_entry(response, target, plan, elapsed_ms, dropped))
+        query = redact_query(request.args.items(multi=True))
+        log.info(
+            "%s %s%s %s %.1fms",
+            request.method,
+            # percent-encoded again, so a %0A in the path cannot forge a second log line
+            quote(request.path, safe=_PATH_SAFE),
+            f"?{query}" if query else "",
+            "dropped" if dropped else response.status_code,
+            elapsed_ms,
+        )
+        return response
+
+
+def _rewrite_body(app: Flask, response: Response, plan: FaultPlan) -> None:
+    if not (plan.malformed_json or plan.object_root) or not response.is_json:
+        return
+    data = response.get_data()
+    if plan.malformed_json:
+        # Cut inside the outermost [...] or {...}: no proper prefix of it parses.
+        response.set_data(data[: max(1, len(data) // 2)])
+        return
+    document = json.loads(data)
+    if isinstance(document, list):
+        # Quirk: the provider's docs show {"0": {...}} (PHP's json_encode of a list with
+        # gaps) where the prose promises an array; emulated on request so clients can test
+        # that they cope with, or at least detect, that drift.
+        keyed = {str(i): item for i, item in enumerate(document)}
+        response.set_data(app.json.dumps(keyed) + "\n")
+
+
+def _journal_entry(
+    response: Response,
+    target: RequestTarget,
+    plan: FaultPlan | None,
+    elapsed_ms: float,
+    dropped: bool,
+) -> dict[str, Any]:
+    query: dict[str, list[str]] = {}
+    for name, value in request.args.items(multi=True):
+        query.setdefault(name, []).append(REDACTED if is_secret(name) else value)
+    return {
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "method": request.method,
+        "path": request.path,
+        "query": query,
+        "headers": redact_headers(request.headers.items()),
+        "body": _body_text(),
+        "status": None if dropped else response.status_code,
+        "duration_ms": round(elapsed_ms, 1),
+        "instance": target.instance_id,
+        "session": target.session,
+        "chat": target.chat,
+        "faults": plan.rule_ids if plan is not None else [],
+    }
+
+
+def _body_text() -> str | None:
+    """The request body as text, cut to MAX_JOURNAL_BODY; None when empty or unreadable."""
+    length = request.content_length
+    limit = request.max_content_length
+    if not length or (limit is not None and length > limit):
+        return None
+    try:
+        data = request.get_data(cache=True)
+    except HTTPException:
+        return None
+    return data.decode("utf-8", "replace")[:MAX_JOURNAL_BODY] or None

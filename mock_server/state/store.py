@@ -1,0 +1,235 @@
+"""The emulated account state: every instance's labels and chat links, behind one lock.
+
+Every read and write of labels goes through ``Store``; each method takes the lock once, so a
+client never sees a half-applied change and concurrent writers never lose an update. Real
+changes are announced to listeners (the webhook dispatcher) while the lock is held, so
+events are delivered in the order the changes happened; a write that changes nothing
+announces nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from chatlabels.contract.labels import MAX_LABELS, label_json
+from chatlabels.mock.http.errors import ApiError
+
+__all__ = ["Credentials", "EventListener", "Store", "api_label"]
+
+#: ``listener(instance_fixture, event_name, payload)``; must not block.
+EventListener = Callable[[dict[str, Any], str, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What authentication needs to know about an instance, copied out of the store."""
+
+    id: str
+    token: str
+    session: str
+    api_key: str
+    status: str
+
+
+def _credentials(instance: dict[str, Any]) -> Credentials:
+    return Credentials(
+        id=instance["id"],
+        token=instance["token"],
+        session=instance["session"],
+        api_key=instance.get("api_key", instance["token"]),
+        status=instance["status"],
+    )
+
+
+def api_label(label: dict[str, Any]) -> dict[str, Any]:
+    """A stored label as the API answers it."""
+    return label_json(label["id"], label["name"], label["color"])
+
+
+class Store:
+    """All instances of one loaded fixture, plus the pristine copy ``reset`` returns to."""
+
+    def __init__(self, fixture: dict[str, Any]) -> None:
+        self._lock = threading.RLock()
+        self._listeners: list[EventListener] = []
+        self.load(fixture)
+
+    # -- whole-state operations -------------------------------------------------------
+    def load(self, fixture: dict[str, Any]) -> None:
+        """Replace everything with a validated, normalised fixture (see fixtures.py)."""
+        with self._lock:
+            self._fixture = copy.deepcopy(fixture)
+            self._instances = {i["id"]: copy.deepcopy(i) for i in fixture["instances"]}
+            self._by_session = {i["session"]: i["id"] for i in fixture["instances"]}
+
+    def reset(self) -> None:
+        """Return to the fixture last loaded."""
+        with self._lock:  # read the saved fixture under the lock: a concurrent load wins whole
+            self.load(self._fixture)
+
+    def dump(self) -> dict[str, Any]:
+        """The current state as a fixture document that ``load`` accepts as is."""
+        with self._lock:
+            dumped = {k: copy.deepcopy(v) for k, v in self._fixture.items() if k != "instances"}
+            dumped["instances"] = [copy.deepcopy(i) for i in self._instances.values()]
+            return dumped
+
+    def add_listener(self, listener: EventListener) -> None:
+        with self._lock:
+            self._listeners.append(listener)
+
+    # -- look-ups -----------------------------------------------------------------------
+    def credentials(
+        self, *, instance_id: str | None = None, session: str | None = None
+    ) -> Credentials | None:
+        """Credentials by provider instance id or by WAHA session name; None if unknown."""
+        with self._lock:
+            if session is not None:
+                instance_id = self._by_session.get(session)
+            instance = self._instances.get(instance_id or "")
+            return None if instance is None else _credentials(instance)
+
+    def all_credentials(self) -> list[Credentials]:
+        """Every instance's credentials, for a key that must be compared with all of them."""
+        with self._lock:
+            return [_credentials(instance) for instance in self._instances.values()]
+
+    def labels(self, instance_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [api_label(label) for label in self._instance(instance_id)["labels"]]
+
+    def label(self, instance_id: str, label_id: str) -> dict[str, Any]:
+        with self._lock:
+            return api_label(self._find_label(self._instance(instance_id), label_id))
+
+    def chat_labels(self, instance_id: str, chat_id: str) -> list[dict[str, Any]]:
+        """The labels of a chat in link order; ``[]`` for a chat the account never saw."""
+        with self._lock:
+            instance = self._instance(instance_id)
+            by_id = {label["id"]: label for label in instance["labels"]}
+            return [api_label(by_id[i]) for i in instance["chats"].get(chat_id, [])]
+
+    def chats_with_label(self, instance_id: str, label_id: str) -> list[dict[str, str]]:
+        with self._lock:
+            instance = self._instance(instance_id)
+            self._find_label(instance, label_id)
+            return [{"id": chat} for chat, ids in instance["chats"].items() if label_id in ids]
+
+    # -- changes ------------------------------------------------------------------------
+    def create_label(self, instance_id: str, *, name: str, color: int) -> dict[str, Any]:
+        with self._lock:
+            instance = self._instance(instance_id)
+            labels = instance["labels"]
+            if len(labels) >= MAX_LABELS:
+                raise ApiError(
+                    403,
+                    "quota_reached",
+                    f"The account already has {MAX_LABELS} labels, WhatsApp's limit; "
+                    "delete one before creating another.",
+                )
+            next_id = max((int(label["id"]) for label in labels), default=0) + 1
+            label = {"id": str(next_id), "name": name, "color": color}
+            labels.append(label)
+            self._emit(instance, "label.upsert", api_label(label))
+            return api_label(label)
+
+    def update_label(
+        self, instance_id: str, label_id: str, *, name: str, color: int
+    ) -> dict[str, Any]:
+        with self._lock:
+            instance = self._instance(instance_id)
+            label = self._find_label(instance, label_id)
+            if (label["name"], label["color"]) != (name, color):
+                label.update(name=name, color=color)
+                self._emit(instance, "label.upsert", api_label(label))
+            return api_label(label)
+
+    def delete_label(self, instance_id: str, label_id: str) -> dict[str, Any]:
+        """Delete a label and unlink it from every chat (each unlink is an event too)."""
+        with self._lock:
+            instance = self._instance(instance_id)
+            label = self._find_label(instance, label_id)
+            for chat_id, ids in instance["chats"].items():
+                if label_id in ids:
+                    ids.remove(label_id)
+                    self._emit_chat_event(instance, "label.chat.deleted", label, chat_id)
+            instance["labels"].remove(label)
+            self._emit(instance, "label.deleted", api_label(label))
+            return api_label(label)
+
+    def link(self, instance_id: str, label_id: str, chat_id: str) -> bool:
+        """Attach a label to a chat; idempotent, True when something changed."""
+        with self._lock:
+            instance = self._instance(instance_id)
+            label = self._find_label(instance, label_id)
+            ids = instance["chats"].setdefault(chat_id, [])
+            if label_id in ids:
+                return False
+            ids.append(label_id)
+            self._emit_chat_event(instance, "label.chat.added", label, chat_id)
+            return True
+
+    def unlink(self, instance_id: str, label_id: str, chat_id: str) -> bool:
+        """Detach a label from a chat; idempotent, True when something changed."""
+        with self._lock:
+            instance = self._instance(instance_id)
+            label = self._find_label(instance, label_id)
+            ids = instance["chats"].get(chat_id, [])
+            if label_id not in ids:
+                return False
+            ids.remove(label_id)
+            self._emit_chat_event(instance, "label.chat.deleted", label, chat_id)
+            return True
+
+    def replace_chat_labels(self, instance_id: str, chat_id: str, label_ids: Iterable[str]) -> None:
+        """WAHA's full replace: the chat ends with exactly ``label_ids`` (``[]`` clears)."""
+        with self._lock:
+            instance = self._instance(instance_id)
+            wanted = list(dict.fromkeys(label_ids))
+            labels = [self._find_label(instance, label_id) for label_id in wanted]
+            current = instance["chats"].get(chat_id, [])
+            by_id = {label["id"]: label for label in instance["labels"]}
+            for label_id in [i for i in current if i not in wanted]:
+                self._emit_chat_event(instance, "label.chat.deleted", by_id[label_id], chat_id)
+            for label in labels:
+                if label["id"] not in current:
+                    self._emit_chat_event(instance, "label.chat.added", label, chat_id)
+            instance["chats"][chat_id] = wanted
+
+    # -- helpers ------------------------------------------------------------------------
+    def _instance(self, instance_id: str) -> dict[str, Any]:
+        """The instance a request authenticated for, unless a fixture loaded since removed it."""
+        instance = self._instances.get(instance_id)
+        if instance is None:
+            raise ApiError(
+                401,
+                "unauthorized",
+                f"Instance {instance_id!r} is gone: a fixture without it was loaded meanwhile.",
+            )
+        return instance
+
+    @staticmethod
+    def _find_label(instance: dict[str, Any], label_id: str) -> dict[str, Any]:
+        for label in instance["labels"]:
+            if label["id"] == label_id:
+                return label
+        raise ApiError(
+            404,
+            "label_not_found",
+            f"Label {label_id!r} does not exist in instance {instance['id']!r}; "
+            "GET /v2/labels lists the account's labels.",
+        )
+
+    def _emit_chat_event(
+        self, instance: dict[str, Any], event: str, label: dict[str, Any], chat_id: str
+    ) -> None:
+        payload = {"labelId": label["id"], "chatId": chat_id, "label": api_label(label)}
+        self._emit(instance, event, payload)
+
+    def _emit(self, instance: dict[str, Any], event: str, payload: dict[str, Any]) -> None:
+        for listener in self._listeners:
+            listener(instance, event, payload)

@@ -1,0 +1,121 @@
+"""WAHA's dialect: ``/api/{session}/labels...`` over the same Store as the provider dialect.
+
+Paths, bodies and answers follow WAHA's OpenAPI (2024.9.2 for the chat routes, newer
+releases for create/update/delete), so a WAHA client works against the mock unchanged.
+Errors are raised as ``ApiError`` and re-shaped into WAHA's bodies by waha_errors.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+from chatlabels.mock.http.errors import ApiError
+from chatlabels.mock.http.label_input import (
+    chat_id_param,
+    json_object_body,
+    label_fields,
+    label_id_param,
+)
+from chatlabels.mock.state.store import Store
+from chatlabels.mock.waha.auth import require_api_key, working_session
+from chatlabels.mock.waha.errors import WahaError
+
+__all__ = ["DELETED", "waha_blueprint"]
+
+#: The answer to DELETE /api/{session}/labels/{labelId} (OpenAPI: "object").
+DELETED = {"result": True}
+
+
+def waha_blueprint(store: Store) -> Blueprint:
+    """Routes of the WAHA dialect bound to ``store``, plus WAHA's global api-key guard."""
+    bp = Blueprint("waha", __name__, url_prefix="/api/<session>/labels")
+
+    @bp.before_app_request
+    def guard_api_key() -> None:
+        require_api_key(store)
+
+    @bp.get("")
+    def list_labels(session: str) -> Response:
+        instance = working_session(store, session)
+        return jsonify(store.labels(instance.id))
+
+    @bp.post("")
+    def create_label(session: str) -> tuple[Response, int]:
+        instance = working_session(store, session)
+        name, color = label_fields(json_object_body(json_content_type_only=True))
+        return jsonify(store.create_label(instance.id, name=name, color=color)), 201
+
+    @bp.put("/<label_id>")
+    def update_label(session: str, label_id: str) -> Response:
+        instance = working_session(store, session)
+        label_id = label_id_param(label_id)
+        name, color = label_fields(json_object_body(json_content_type_only=True))
+        return jsonify(store.update_label(instance.id, label_id, name=name, color=color))
+
+    @bp.delete("/<label_id>")
+    def delete_label(session: str, label_id: str) -> Response:
+        instance = working_session(store, session)
+        store.delete_label(instance.id, label_id_param(label_id))
+        return jsonify(DELETED)
+
+    @bp.get("/chats/<path:chat_id>")
+    def get_chat_labels(session: str, chat_id: str) -> Response:
+        instance = working_session(store, session)
+        return jsonify(store.chat_labels(instance.id, chat_id_param(chat_id)))
+
+    @bp.put("/chats/<path:chat_id>")
+    def put_chat_labels(session: str, chat_id: str) -> Response:
+        instance = working_session(store, session)
+        canonical = chat_id_param(chat_id)
+        wanted = label_refs(json_object_body(json_content_type_only=True))
+        try:
+            store.replace_chat_labels(instance.id, canonical, wanted)
+        except ApiError as error:
+            if error.error != "label_not_found":
+                raise
+            raise _unknown_labels(store, instance.id, wanted, session) from None
+        # WAHA's handler returns nothing: NestJS answers 200 with an empty body.
+        response = Response(status=200)
+        del response.headers["Content-Type"]
+        return response
+
+    @bp.get("/<label_id>/chats")
+    def chats_with_label(session: str, label_id: str) -> Response:
+        instance = working_session(store, session)
+        return jsonify(store.chats_with_label(instance.id, label_id_param(label_id)))
+
+    return bp
+
+
+def label_refs(body: dict[str, Any]) -> list[str]:
+    """The ids of a ``SetLabelsRequest`` (``{"labels": [{"id": "1"}, ...]}``), in order.
+
+    Every problem is reported at once in class-validator's words, as WAHA's ValidationPipe
+    does: 400 with ``message`` a list of strings.
+    """
+    labels = body.get("labels")
+    if not isinstance(labels, list):
+        raise WahaError(400, ["labels must be an array"])
+    problems: list[str] = []
+    for index, item in enumerate(labels):
+        if not isinstance(item, dict):
+            problems.append(f"nested property labels.{index} must be either object or array")
+        elif not isinstance(item.get("id"), str):
+            problems.append(f"labels.{index}.id must be a string")
+    if problems:
+        raise WahaError(400, problems)
+    return [item["id"] for item in labels]
+
+
+def _unknown_labels(store: Store, instance_id: str, wanted: list[str], session: str) -> WahaError:
+    """422 naming every id of the body the session does not have; nothing was changed."""
+    known = {label["id"] for label in store.labels(instance_id)}
+    missing = [label_id for label_id in dict.fromkeys(wanted) if label_id not in known] or wanted
+    shown = ", ".join(repr(label_id[:40]) for label_id in missing[:10])
+    return WahaError(
+        422,
+        f"Unknown label id(s) {shown}; the chat's labels were not changed. "
+        f"GET /api/{session}/labels lists the session's labels.",
+    )

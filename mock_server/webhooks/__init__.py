@@ -1,0 +1,1 @@
+"""Webhook deliveries: the WAHA envelope, HMAC signing, retries, the delivery log."""
