@@ -11,16 +11,17 @@ from chatlabels.mock.control.control import Control
 from chatlabels.mock.control.faults import FaultRules
 from chatlabels.mock.control.journal import DEFAULT_JOURNAL_SIZE, RequestJournal
 from chatlabels.mock.control.rate_limit import RateLimits, fixture_rate_limits
-from chatlabels.mock.http.errors import register_error_handlers
+from chatlabels.mock.http.errors import ErrorDialect, register_error_handlers
 from chatlabels.mock.http.hooks import install_request_hooks
 from chatlabels.mock.openapi import openapi_blueprint
 from chatlabels.mock.provider.api import provider_blueprint
+from chatlabels.mock.provider.errors import PROVIDER_ERRORS
 from chatlabels.mock.state.store import Store
 from chatlabels.mock.waha.api import waha_blueprint
-from chatlabels.mock.waha.errors import waha_error_for
+from chatlabels.mock.waha.errors import WAHA_ERRORS, WAHA_PREFIX
 from chatlabels.mock.webhooks.dispatcher import WebhookDispatcher
 
-__all__ = ["Settings", "create_app"]
+__all__ = ["AppState", "Settings", "app_state", "create_app"]
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,39 @@ class Settings:
         return self.host in {"127.0.0.1", "localhost", "::1"} or self.host.startswith("127.")
 
 
+@dataclass(frozen=True)
+class AppState:
+    """Everything one app serves and observes, stored once on the app (``app_state``)."""
+
+    settings: Settings
+    control: Control
+
+    def close(self) -> None:
+        """Stop what outlives requests (webhook deliveries in flight)."""
+        self.control.webhooks.close()
+
+
+_STATE_KEY = "chatlabels"
+
+
+def app_state(app: Flask) -> AppState:
+    """The state ``create_app`` gave ``app``; a TypeError for an app it did not build."""
+    state = app.extensions.get(_STATE_KEY)
+    if not isinstance(state, AppState):
+        raise TypeError(f"{app.name!r} was not built by chatlabels.mock.create_app")
+    return state
+
+
+def _error_dialect(path: str) -> ErrorDialect:
+    return WAHA_ERRORS if path.startswith(WAHA_PREFIX) else PROVIDER_ERRORS
+
+
 def create_app(store: Store, settings: Settings | None = None) -> Flask:
     """A Flask app serving ``store`` in every dialect the mock emulates."""
     settings = settings or Settings()
     app = Flask("chatlabels.mock", static_folder=None)  # no /static/ route: every route is an API
-    app.json.sort_keys = False  # the provider's key order: id, name, color, colorHex
-    app.json.ensure_ascii = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # the provider's key order
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     # Werkzeug answers "//" and a missing trailing slash with an HTML redirect that repeats
     # the query, token included, and OPTIONS with an empty text/html 200: every answer of
@@ -52,17 +80,19 @@ def create_app(store: Store, settings: Settings | None = None) -> Flask:
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
-    register_error_handlers(app, dialect_error=waha_error_for)
+    register_error_handlers(app, dialect_for=_error_dialect)
     webhooks = WebhookDispatcher()
     store.add_listener(webhooks.on_store_event)
-    app.extensions["chatlabels.webhooks"] = webhooks
-    app.extensions.setdefault("chatlabels.closers", []).append(webhooks.close)
 
     initial = store.dump()
-    journal = RequestJournal(settings.journal_size)
-    faults = FaultRules(initial.get("faults", []))
-    rate_limits = RateLimits(fixture_rate_limits(initial))
-    control = Control(app, store, journal=journal, faults=faults, rate_limits=rate_limits)
+    control = Control(
+        store,
+        journal=RequestJournal(settings.journal_size),
+        faults=FaultRules(initial.get("faults", [])),
+        rate_limits=RateLimits(fixture_rate_limits(initial)),
+        webhooks=webhooks,
+    )
+    app.extensions[_STATE_KEY] = AppState(settings, control)
     # First, before any blueprint's own hooks (WAHA's key guard): the clock, faults and the
     # journal see every request of the emulated API, whatever answers it.
     install_request_hooks(app, control)
@@ -74,9 +104,4 @@ def create_app(store: Store, settings: Settings | None = None) -> Flask:
             control, admin_token=settings.admin_token, loopback_only=settings.loopback_only
         )
     )
-    app.extensions["chatlabels.journal"] = journal
-    app.extensions["chatlabels.faults"] = faults
-    app.extensions["chatlabels.rate_limits"] = rate_limits
-    app.extensions["chatlabels.control"] = control
-
     return app

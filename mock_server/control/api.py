@@ -101,7 +101,7 @@ def admin_blueprint(control: Control, *, admin_token: str | None, loopback_only:
 
     @bp.get("/webhooks")
     def list_webhooks() -> Response:
-        dispatcher = _webhooks(control)
+        dispatcher = control.webhooks
         filters = {"instance_id": request.args.get("instance"), "event": request.args.get("event")}
         wait = _number_param("wait", int, low=1, high=10_000)
         timeout = _number_param("timeout", float, low=0.0, high=_MAX_WAIT_SECONDS)
@@ -119,7 +119,7 @@ def admin_blueprint(control: Control, *, admin_token: str | None, loopback_only:
 
     @bp.delete("/webhooks")
     def clear_webhooks() -> Response:
-        _webhooks(control).clear()
+        control.webhooks.clear()
         return _done("Forgot the webhook delivery log.")
 
     @bp.get("/faults")
@@ -214,13 +214,6 @@ def _instance_id(control: Control, name: str) -> str:
             "(GET /__admin/fixture shows them).",
         )
     return found.id
-
-
-def _webhooks(control: Control) -> Any:
-    dispatcher = control.webhooks
-    if dispatcher is None:
-        raise ApiError(501, "not_implemented", "This mock has no webhook dispatcher.")
-    return dispatcher
 
 
 def _rate_limit_validator() -> Any:

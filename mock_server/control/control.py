@@ -12,42 +12,36 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from flask import Flask
-
 from chatlabels.contract.fixtures import FixtureError, parse_fixture
 from chatlabels.mock.control.faults import FaultRules
 from chatlabels.mock.control.journal import RequestJournal
 from chatlabels.mock.control.rate_limit import RateLimits, fixture_rate_limits
 from chatlabels.mock.http.errors import InvalidDocument
 from chatlabels.mock.state.store import Store
+from chatlabels.mock.webhooks.dispatcher import WebhookDispatcher
 
 __all__ = ["Control"]
 
 
 class Control:
-    """The store, the journal, the fault rules and the rate limits of one app."""
+    """The store, the journal, the fault rules, the rate limits and the webhooks of one app."""
 
     def __init__(
         self,
-        app: Flask,
         store: Store,
         *,
         journal: RequestJournal,
         faults: FaultRules,
         rate_limits: RateLimits,
+        webhooks: WebhookDispatcher,
     ) -> None:
-        self._app = app
         self.store = store
         self.journal = journal
         self.faults = faults
         self.rate_limits = rate_limits
+        self.webhooks = webhooks
         # One control operation at a time, so a reset racing a load cannot mix two fixtures.
         self._lock = threading.Lock()
-
-    @property
-    def webhooks(self) -> Any | None:
-        """The webhook dispatcher, when the app has one."""
-        return self._app.extensions.get("chatlabels.webhooks")
 
     def reset(self) -> None:
         with self._lock:
@@ -55,8 +49,7 @@ class Control:
             self.faults.reset()
             self.rate_limits.reset()
             self.journal.clear()
-            if self.webhooks is not None:
-                self.webhooks.clear()
+            self.webhooks.clear()
 
     def load(self, document: Any) -> dict[str, Any]:
         """Validate like at start-up, then replace; nothing changes when it is invalid."""

@@ -1,19 +1,25 @@
-"""One error path: views raise ``ApiError``; one handler turns it into the JSON body.
+"""One error path: whatever is raised, one handler per kind turns it into a JSON answer.
 
-Flask's own HTTP exceptions (unknown path, wrong method, unreadable body) and anything
-unexpected go through the same place, so no client ever sees HTML or a stack trace.
+Views raise ``ApiError`` (already an HTTP answer), the store raises domain errors
+(``state/errors.py``); Flask's own HTTP exceptions and anything unexpected go through the
+same place, so no client ever sees HTML or a stack trace. Which status and body each gets
+is the dialect's choice (``ErrorDialect``: ``provider/errors.py``, ``waha/errors.py``).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-__all__ = ["ApiError", "InvalidDocument", "register_error_handlers"]
+from chatlabels.mock.state.errors import AnyDomainError, DomainError
+
+__all__ = ["ApiError", "ErrorDialect", "InvalidDocument", "register_error_handlers"]
 
 log = logging.getLogger("chatlabels")
 
@@ -56,48 +62,24 @@ class InvalidDocument(ApiError):
         return {**super().body(), "problems": problems}
 
 
-_HTTP_CODES = {
-    400: "invalid_parameter",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    414: "uri_too_long",
-    415: "unsupported_media_type",
-}
+@dataclass(frozen=True)
+class ErrorDialect:
+    """How one dialect answers every kind of failure: the one place it picks status and body.
 
-
-def _from_http_exception(exc: HTTPException) -> ApiError:
-    status = exc.code or 500
-    code = _HTTP_CODES.get(status, "internal_error" if status >= 500 else "invalid_parameter")
-    headers: dict[str, str] = {}
-    if status == 404:
-        message = (
-            f"No route for {request.method} {request.path}. The mock serves /v2/labels..., "
-            "/api/{session}/labels... and /__admin/...; see /openapi.json."
-        )
-    elif status == 405:
-        allowed = sorted(getattr(exc, "valid_methods", None) or [])
-        headers["Allow"] = ", ".join(allowed)
-        message = (
-            f"{request.method} is not allowed on {request.path}; allowed: {', '.join(allowed)}."
-        )
-    elif status == 413:
-        message = f"Request body over {request.max_content_length} bytes; send a smaller one."
-    else:
-        message = exc.description or exc.name
-    return ApiError(status, code, message, headers=headers)
-
-
-def register_error_handlers(app: Flask, *, dialect_error: Any = None) -> None:
-    """Install the handlers that render every failure as JSON.
-
-    ``dialect_error(path, ApiError) -> ApiError`` lets another dialect (WAHA) re-shape errors
-    raised under its own prefix.
+    ``domain`` answers the store's refusals, ``http`` Flask's own exceptions (unknown path,
+    wrong method, body too large), ``api`` an ``ApiError`` raised in the provider's shape by
+    code shared by the dialects (parameter checks, rate limits, fault rules).
     """
 
+    domain: Callable[[AnyDomainError], ApiError]
+    http: Callable[[HTTPException], ApiError]
+    api: Callable[[ApiError], ApiError]
+
+
+def register_error_handlers(app: Flask, *, dialect_for: Callable[[str], ErrorDialect]) -> None:
+    """Install the handlers that render every failure as JSON, in the path's dialect."""
+
     def render(error: ApiError) -> Response:
-        if dialect_error is not None:
-            error = dialect_error(request.path, error)
         response = jsonify(error.body())
         response.status_code = error.status
         response.headers.update(error.headers)
@@ -105,20 +87,23 @@ def register_error_handlers(app: Flask, *, dialect_error: Any = None) -> None:
 
     @app.errorhandler(ApiError)
     def handle_api_error(error: ApiError) -> Response:
-        return render(error)
+        return render(dialect_for(request.path).api(error))
+
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error: DomainError) -> Response:
+        return render(dialect_for(request.path).domain(cast(AnyDomainError, error)))
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(exc: HTTPException) -> Response:
-        return render(_from_http_exception(exc))
+        return render(dialect_for(request.path).http(exc))
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> Response:
         request_id = uuid.uuid4().hex
         log.exception("internal error, request id %s", request_id)
-        return render(
-            ApiError(
-                500,
-                "internal_error",
-                f"Unexpected failure in the mock; see its log for request id {request_id}.",
-            )
+        error = ApiError(
+            500,
+            "internal_error",
+            f"Unexpected failure in the mock; see its log for request id {request_id}.",
         )
+        return render(dialect_for(request.path).api(error))

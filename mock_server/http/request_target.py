@@ -16,7 +16,7 @@ from flask import Request
 from chatlabels.contract.chat_ids import canonical_chat_id
 from chatlabels.mock.http.errors import ApiError
 from chatlabels.mock.provider.auth import given_token, secrets_match
-from chatlabels.mock.state.store import Credentials, Store
+from chatlabels.mock.state.store import InstanceAccess, Store
 from chatlabels.mock.waha.auth import given_api_key
 
 __all__ = ["RequestTarget", "request_target"]
@@ -60,7 +60,7 @@ def request_target(store: Store, request: Request) -> RequestTarget:
     return RequestTarget(instance_id, session, chat, authenticated)
 
 
-def _presents_secret_of(known: Credentials, *, waha: bool) -> bool:
+def _presents_secret_of(known: InstanceAccess, *, waha: bool) -> bool:
     """True when the request carries the instance's own key (WAHA) or token (provider),
     read exactly as the dialect's own authentication reads it."""
     try:

@@ -11,7 +11,7 @@ import hmac
 from flask import request
 
 from chatlabels.mock.http.errors import ApiError
-from chatlabels.mock.state.store import Credentials, Store
+from chatlabels.mock.state.store import InstanceAccess, Store
 
 __all__ = ["given_token", "provider_credentials", "secrets_match", "single_query_param"]
 
@@ -42,7 +42,7 @@ def given_token() -> str | None:
     return query_token if query_token is not None else request.headers.get("access-token")
 
 
-def provider_credentials(store: Store) -> Credentials:
+def provider_credentials(store: Store) -> InstanceAccess:
     """Authenticate a provider-dialect request and require its instance to be WORKING."""
     token = given_token()
     query_token = request.args.get("access_token")
@@ -71,11 +71,5 @@ def provider_credentials(store: Store) -> Credentials:
     expected = credentials.token if credentials else _NO_SECRET
     if not secrets_match(token, expected) or credentials is None:
         raise ApiError(401, "unauthorized", "Invalid or missing access token for this instance_id.")
-    if credentials.status != "WORKING":
-        raise ApiError(
-            422,
-            "session_not_ready",
-            f"Instance {credentials.id} is {credentials.status}, not WORKING; "
-            "start the session (or set its status in the fixture) and try again.",
-        )
+    credentials.require_working()
     return credentials

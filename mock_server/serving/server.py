@@ -20,7 +20,7 @@ from typing import Any
 from waitress import wasyncore
 from waitress.server import create_server
 
-from chatlabels.mock.app import Settings, create_app
+from chatlabels.mock.app import Settings, app_state, create_app
 from chatlabels.mock.control.journal import DEFAULT_JOURNAL_SIZE
 from chatlabels.mock.state.store import Store
 
@@ -135,8 +135,7 @@ class MockServer:
         return self._serving.running
 
     def _close_app(self) -> None:
-        for closer in self.app.extensions.get("chatlabels.closers", []):
-            closer()
+        app_state(self.app).close()
 
     def __enter__(self) -> MockServer:
         return self.start()

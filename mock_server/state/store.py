@@ -16,17 +16,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from chatlabels.contract.labels import MAX_LABELS, label_json
-from chatlabels.mock.http.errors import ApiError
+from chatlabels.mock.state.errors import (
+    LabelLimitReached,
+    SessionNotReady,
+    UnknownInstance,
+    UnknownLabel,
+    UnknownLabels,
+)
 
-__all__ = ["Credentials", "EventListener", "Store", "api_label"]
+__all__ = ["EventListener", "InstanceAccess", "Store", "api_label"]
 
 #: ``listener(instance_fixture, event_name, payload)``; must not block.
 EventListener = Callable[[dict[str, Any], str, dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
-class Credentials:
-    """What authentication needs to know about an instance, copied out of the store."""
+class InstanceAccess:
+    """Who an instance is and what opens it (token, WAHA key), copied out of the store."""
 
     id: str
     token: str
@@ -34,9 +40,14 @@ class Credentials:
     api_key: str
     status: str
 
+    def require_working(self) -> None:
+        """An instance acts only while its session is ``WORKING``, as on the real account."""
+        if self.status != "WORKING":
+            raise SessionNotReady(self.id, self.session, self.status)
 
-def _credentials(instance: dict[str, Any]) -> Credentials:
-    return Credentials(
+
+def _access(instance: dict[str, Any]) -> InstanceAccess:
+    return InstanceAccess(
         id=instance["id"],
         token=instance["token"],
         session=instance["session"],
@@ -85,18 +96,18 @@ class Store:
     # -- look-ups -----------------------------------------------------------------------
     def credentials(
         self, *, instance_id: str | None = None, session: str | None = None
-    ) -> Credentials | None:
-        """Credentials by provider instance id or by WAHA session name; None if unknown."""
+    ) -> InstanceAccess | None:
+        """An instance's access by provider instance id or by WAHA session; None if unknown."""
         with self._lock:
             if session is not None:
                 instance_id = self._by_session.get(session)
             instance = self._instances.get(instance_id or "")
-            return None if instance is None else _credentials(instance)
+            return None if instance is None else _access(instance)
 
-    def all_credentials(self) -> list[Credentials]:
-        """Every instance's credentials, for a key that must be compared with all of them."""
+    def all_credentials(self) -> list[InstanceAccess]:
+        """Every instance's access, for a key that must be compared with all of them."""
         with self._lock:
-            return [_credentials(instance) for instance in self._instances.values()]
+            return [_access(instance) for instance in self._instances.values()]
 
     def labels(self, instance_id: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -125,12 +136,7 @@ class Store:
             instance = self._instance(instance_id)
             labels = instance["labels"]
             if len(labels) >= MAX_LABELS:
-                raise ApiError(
-                    403,
-                    "quota_reached",
-                    f"The account already has {MAX_LABELS} labels, WhatsApp's limit; "
-                    "delete one before creating another.",
-                )
+                raise LabelLimitReached(instance_id, MAX_LABELS)
             next_id = max((int(label["id"]) for label in labels), default=0) + 1
             label = {"id": str(next_id), "name": name, "color": color}
             labels.append(label)
@@ -190,9 +196,12 @@ class Store:
         with self._lock:
             instance = self._instance(instance_id)
             wanted = list(dict.fromkeys(label_ids))
-            labels = [self._find_label(instance, label_id) for label_id in wanted]
-            current = instance["chats"].get(chat_id, [])
             by_id = {label["id"]: label for label in instance["labels"]}
+            missing = tuple(label_id for label_id in wanted if label_id not in by_id)
+            if missing:
+                raise UnknownLabels(instance_id, missing[0], missing)
+            labels = [by_id[label_id] for label_id in wanted]
+            current = instance["chats"].get(chat_id, [])
             for label_id in [i for i in current if i not in wanted]:
                 self._emit_chat_event(instance, "label.chat.deleted", by_id[label_id], chat_id)
             for label in labels:
@@ -205,11 +214,7 @@ class Store:
         """The instance a request authenticated for, unless a fixture loaded since removed it."""
         instance = self._instances.get(instance_id)
         if instance is None:
-            raise ApiError(
-                401,
-                "unauthorized",
-                f"Instance {instance_id!r} is gone: a fixture without it was loaded meanwhile.",
-            )
+            raise UnknownInstance(instance_id)
         return instance
 
     @staticmethod
@@ -217,12 +222,7 @@ class Store:
         for label in instance["labels"]:
             if label["id"] == label_id:
                 return label
-        raise ApiError(
-            404,
-            "label_not_found",
-            f"Label {label_id!r} does not exist in instance {instance['id']!r}; "
-            "GET /v2/labels lists the account's labels.",
-        )
+        raise UnknownLabel(instance["id"], label_id)
 
     def _emit_chat_event(
         self, instance: dict[str, Any], event: str, label: dict[str, Any], chat_id: str

@@ -13,6 +13,7 @@ from typing import Any
 
 from chatlabels.contract.chat_ids import ACCEPTED_FORMS, canonical_chat_id
 from chatlabels.contract.fixtures import DEFAULT_FIXTURE, load_fixture, parse_fixture
+from chatlabels.mock.app import app_state
 from chatlabels.mock.control.control import Control
 from chatlabels.mock.serving.server import MockServer
 from chatlabels.mock.webhooks.dispatcher import WebhookDispatcher
@@ -76,8 +77,7 @@ class ChatLabelsMock:
         self._control.load(parsed)
         self._fixture = parsed
         self._control.journal.clear()
-        if self._control.webhooks is not None:
-            self._control.webhooks.clear()
+        self._control.webhooks.clear()
 
     def reset(self) -> None:
         """Back to the fixture last loaded (labels, faults, rate limits); logs cleared."""
@@ -157,11 +157,11 @@ class ChatLabelsMock:
 
     @property
     def _control(self) -> Control:
-        return self.server.app.extensions["chatlabels.control"]
+        return app_state(self.server.app).control
 
     @property
     def _webhooks(self) -> WebhookDispatcher:
-        return self.server.app.extensions["chatlabels.webhooks"]
+        return self._control.webhooks
 
 
 def _chat(chat_id: str) -> str:

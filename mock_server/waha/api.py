@@ -2,7 +2,7 @@
 
 Paths, bodies and answers follow WAHA's OpenAPI (2024.9.2 for the chat routes, newer
 releases for create/update/delete), so a WAHA client works against the mock unchanged.
-Errors are raised as ``ApiError`` and re-shaped into WAHA's bodies by waha_errors.py.
+Errors are answered in WAHA's bodies by waha/errors.py.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from chatlabels.mock.http.errors import ApiError
 from chatlabels.mock.http.label_input import (
     chat_id_param,
     json_object_body,
@@ -69,13 +68,9 @@ def waha_blueprint(store: Store) -> Blueprint:
     def put_chat_labels(session: str, chat_id: str) -> Response:
         instance = working_session(store, session)
         canonical = chat_id_param(chat_id)
-        wanted = label_refs(json_object_body(json_content_type_only=True))
-        try:
-            store.replace_chat_labels(instance.id, canonical, wanted)
-        except ApiError as error:
-            if error.error != "label_not_found":
-                raise
-            raise _unknown_labels(store, instance.id, wanted, session) from None
+        store.replace_chat_labels(
+            instance.id, canonical, label_refs(json_object_body(json_content_type_only=True))
+        )
         # WAHA's handler returns nothing: NestJS answers 200 with an empty body.
         response = Response(status=200)
         del response.headers["Content-Type"]
@@ -107,15 +102,3 @@ def label_refs(body: dict[str, Any]) -> list[str]:
     if problems:
         raise WahaError(400, problems)
     return [item["id"] for item in labels]
-
-
-def _unknown_labels(store: Store, instance_id: str, wanted: list[str], session: str) -> WahaError:
-    """422 naming every id of the body the session does not have; nothing was changed."""
-    known = {label["id"] for label in store.labels(instance_id)}
-    missing = [label_id for label_id in dict.fromkeys(wanted) if label_id not in known] or wanted
-    shown = ", ".join(repr(label_id[:40]) for label_id in missing[:10])
-    return WahaError(
-        422,
-        f"Unknown label id(s) {shown}; the chat's labels were not changed. "
-        f"GET /api/{session}/labels lists the session's labels.",
-    )

@@ -16,12 +16,11 @@ from __future__ import annotations
 from flask import request
 
 from chatlabels.mock.provider.auth import secrets_match, single_query_param
-from chatlabels.mock.state.store import Credentials, Store
+from chatlabels.mock.state.store import InstanceAccess, Store
 from chatlabels.mock.waha.errors import (
     WAHA_PREFIX,
     forbidden,
     session_not_found,
-    session_not_working,
     unauthorized,
 )
 
@@ -58,13 +57,12 @@ def require_api_key(store: Store) -> None:
         raise unauthorized()
 
 
-def working_session(store: Store, name: str) -> Credentials:
+def working_session(store: Store, name: str) -> InstanceAccess:
     """The instance a view acts on: it exists, the key opens it, and it is WORKING."""
     credentials = store.credentials(session=name)
     if credentials is None:
         raise session_not_found(name)
     if not secrets_match(given_api_key() or "", credentials.api_key):
         raise forbidden()
-    if credentials.status != "WORKING":
-        raise session_not_working(name, credentials.status)
+    credentials.require_working()
     return credentials

@@ -2,30 +2,40 @@
 
 WAHA raises NestJS ``HttpException``s, whose body is ``{"message", "error", "statusCode"}``
 (``{"message": "Unauthorized", "statusCode": 401}`` when raised without a message), and a few
-custom objects such as the session-status 422. Views and the store keep raising ``ApiError``;
-``waha_error_for`` (installed as errors.py's ``dialect_error`` hook) re-shapes every error
-under ``/api/`` here, so the one error path of the app stays the only one.
+custom objects such as the session-status 422. ``WAHA_ERRORS`` is the one place that picks
+WAHA's answer to a domain error, a Flask HTTP exception or an ``ApiError`` raised by code
+both dialects share; errors.py's handlers use it for every path under ``/api/``.
 """
 
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import Any, assert_never
 
 from flask import request
+from werkzeug.exceptions import HTTPException
 
-from chatlabels.mock.http.errors import ApiError
+from chatlabels.mock.http.errors import ApiError, ErrorDialect
+from chatlabels.mock.provider.errors import provider_domain_error, provider_http_error
+from chatlabels.mock.state.errors import (
+    AnyDomainError,
+    LabelLimitReached,
+    SessionNotReady,
+    UnknownInstance,
+    UnknownLabel,
+    UnknownLabels,
+)
 
 __all__ = [
     "SESSION_STATUS_ERROR",
+    "WAHA_ERRORS",
     "WAHA_PREFIX",
     "WahaError",
     "forbidden",
     "label_not_found",
     "session_not_found",
-    "session_not_working",
     "unauthorized",
-    "waha_error_for",
+    "unknown_labels",
 ]
 
 WAHA_PREFIX = "/api/"
@@ -99,15 +109,52 @@ def label_not_found() -> WahaError:
     return WahaError(404, "Label not found")
 
 
-def waha_error_for(path: str, error: ApiError) -> ApiError:
-    """errors.py's ``dialect_error`` hook: re-shape any error raised under ``/api/``."""
-    if not path.startswith(WAHA_PREFIX) or isinstance(error, WahaError):
-        return error
-    if error.error in {"not_found", "method_not_allowed"}:
+def unknown_labels(label_ids: tuple[str, ...], session: str) -> WahaError:
+    """422 naming every id of a replace body the session does not have; nothing changed."""
+    shown = ", ".join(repr(label_id[:40]) for label_id in label_ids[:10])
+    return WahaError(
+        422,
+        f"Unknown label id(s) {shown}; the chat's labels were not changed. "
+        f"GET /api/{session}/labels lists the session's labels.",
+    )
+
+
+def waha_domain_error(error: AnyDomainError) -> ApiError:
+    """A refusal of the store as WAHA answers it; the rest in the provider's words."""
+    match error:
+        case UnknownLabels(label_ids=label_ids):
+            return unknown_labels(label_ids, _path_session())
+        case UnknownLabel():
+            return label_not_found()
+        case SessionNotReady(session=session, status=status):
+            return session_not_working(session, status)
+        case UnknownInstance() | LabelLimitReached():
+            return waha_api_error(provider_domain_error(error))
+        case _:
+            assert_never(error)
+
+
+def waha_http_error(exc: HTTPException) -> ApiError:
+    """Flask's own refusals under ``/api/``, as Express and NestJS answer them."""
+    if exc.code in {404, 405}:
         # Quirk: Express has no 405; an unrouted method is a 404 "Cannot <METHOD> <url>".
         # The query string is left out (NestJS echoes it) since it may carry x-api-key.
-        return WahaError(404, f"Cannot {request.method} {path}")
-    if error.error == "label_not_found":
-        return label_not_found()
+        return WahaError(404, f"Cannot {request.method} {request.path}")
+    return waha_api_error(provider_http_error(exc))
+
+
+def waha_api_error(error: ApiError) -> ApiError:
+    """An error raised in the provider's shape (shared checks, rate limits, fault rules),
+    re-shaped into NestJS's body with the same status and message."""
+    if isinstance(error, WahaError):
+        return error
     headers = {k: v for k, v in error.headers.items() if k.lower() != "allow"}
     return WahaError(error.status, error.message, headers=headers)
+
+
+def _path_session() -> str:
+    """The session the request names (the first segment after ``/api/``), as given."""
+    return request.path[len(WAHA_PREFIX) :].split("/", 1)[0]
+
+
+WAHA_ERRORS = ErrorDialect(domain=waha_domain_error, http=waha_http_error, api=waha_api_error)

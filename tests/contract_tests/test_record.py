@@ -14,6 +14,7 @@ import requests
 from chatlabels.cli import main
 from chatlabels.kit.cli.record import PLACEHOLDER_TOKEN
 from chatlabels.mock import load_fixture
+from chatlabels.mock.app import app_state
 from tests.conftest import FIXTURES_DIR, default_fixture_data
 
 SECRET = "live-s3cret-token-4711"
@@ -151,7 +152,7 @@ def test_requests_are_throttled_by_rate(start_server, tmp_path) -> None:
     started = time.monotonic()
     assert record(live, tmp_path / "recorded.json", "--rate", "25") == 0
     assert time.monotonic() - started >= 11 / 25
-    paths = [entry["path"] for entry in live.app.extensions["chatlabels.journal"].entries()]
+    paths = [entry["path"] for entry in app_state(live.app).control.journal.entries()]
     assert len(paths) == 12
     assert paths[-2:] == [
         "/v2/labels/chats/5511988887777@c.us", "/v2/labels/chats/120363025246125486@g.us",

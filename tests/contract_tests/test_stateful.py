@@ -13,6 +13,7 @@ from chatlabels.cli import main
 from chatlabels.kit.stateful.run import StatefulOptions, run_stateful
 from chatlabels.kit.stateful.session import LabelsApi, restore, take_snapshot
 from chatlabels.kit.target import Target
+from chatlabels.mock.app import app_state
 from chatlabels.mock.serving.server import MockServer
 from chatlabels.mock.state.store import api_label
 from tests.conftest import default_fixture_data
@@ -79,7 +80,7 @@ def test_refuses_to_write_to_a_target_without_the_control_api(
 ) -> None:
     """/__admin/ hidden behind a token: not the mock, as far as the kit can tell."""
     server = start_server(fixture_with(), admin_token="admin-secret")
-    journal = server.app.extensions["chatlabels.journal"]
+    journal = app_state(server.app).control.journal
     assert main(stateful_args(server, "--chat-id", CHATS[0])) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
@@ -177,9 +178,7 @@ def test_allow_writes_against_a_live_target_restores_what_it_changed(
     chat_args = [arg for chat in CHATS for arg in ("--chat-id", chat)]
     argv = stateful_args(server, "--allow-writes", *chat_args, "--seed", "11", "--steps", "20")
     assert main([*argv, "--max-examples", "6"]) == 0
-    writes = [
-        e for e in server.app.extensions["chatlabels.journal"].entries() if e["method"] != "GET"
-    ]
+    writes = [e for e in app_state(server.app).control.journal.entries() if e["method"] != "GET"]
     assert writes, "the run wrote nothing: the restore was not exercised"
     assert dump_everything(api, CHATS) == before
 
@@ -192,7 +191,7 @@ def test_restore_reports_what_it_could_not_put_back(
     snapshot = take_snapshot(api)
     created = api.create("left behind", 3).json["id"]
     api.delete("1")  # a live label deleted cannot come back with its id
-    server.app.extensions["chatlabels.faults"].add(
+    app_state(server.app).control.faults.add(
         [{"match": {"method": "DELETE", "path": f"/v2/labels/{created}"}, "status": 500}]
     )
     problems = restore(api, snapshot)

@@ -6,7 +6,8 @@ import pytest
 
 from chatlabels.contract.fixtures import parse_fixture
 from chatlabels.mock import Store
-from chatlabels.mock.http.errors import ApiError
+from chatlabels.mock.provider.errors import provider_domain_error
+from chatlabels.mock.state.errors import UnknownInstance, UnknownLabels
 from tests.conftest import default_fixture_data
 
 
@@ -18,9 +19,20 @@ def test_an_instance_removed_by_a_load_mid_request_is_a_401_not_a_crash():
         lambda: store.labels("123456789"),
         lambda: store.link("123456789", "1", "123@c.us"),
     ):
-        with pytest.raises(ApiError) as raised:
+        with pytest.raises(UnknownInstance) as raised:
             call()
-        assert (raised.value.status, raised.value.error) == (401, "unauthorized")
+        assert raised.value.instance_id == "123456789"
+        answer = provider_domain_error(raised.value)
+        assert (answer.status, answer.error) == (401, "unauthorized")
+
+
+def test_a_replace_naming_unknown_labels_changes_nothing_and_names_them_all():
+    store = Store(parse_fixture(default_fixture_data()))
+    before = store.chat_labels("123456789", "5511988887777@c.us")
+    with pytest.raises(UnknownLabels) as raised:
+        store.replace_chat_labels("123456789", "5511988887777@c.us", ["98", "1", "99", "98"])
+    assert raised.value.label_ids == ("98", "99")
+    assert store.chat_labels("123456789", "5511988887777@c.us") == before
 
 
 def test_reset_returns_to_the_fixture_loaded_last():

@@ -16,6 +16,7 @@ import requests
 
 from chatlabels.contract.schemas import iter_errors
 from chatlabels.mock import load_fixture, parse_fixture
+from chatlabels.mock.app import app_state
 from chatlabels.mock.http.redaction import REDACTED
 from chatlabels.mock.serving.server import MockServer
 from chatlabels.mock.webhooks.dispatcher import DEFAULT_TIMEOUT_SECONDS, WebhookDispatcher
@@ -38,7 +39,7 @@ def mock_with(default_server: MockServer) -> Callable[..., tuple[MockServer, Web
     One server for the module (its start/stop is the slow part); each test loads its own
     fixture into the store, which is also how a user swaps webhooks mid-run.
     """
-    hooks = default_server.app.extensions["chatlabels.webhooks"]
+    hooks = app_state(default_server.app).control.webhooks
 
     def load(*webhooks: dict[str, Any]) -> tuple[MockServer, WebhookDispatcher]:
         data = default_fixture_data()
