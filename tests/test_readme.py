@@ -41,11 +41,12 @@ ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 MAIN_PORT = "8080"
 MIRRORED = {
+    "python3 -m venv .venv && . .venv/bin/activate": "the virtual environment of this run",
     "pytest": "this test run",
     "chatlabels serve": "this module's server (chatlabels serve --port 0)",
     "st run ...": "tests/mock_server/test_openapi_schemathesis.py",
 }
-PORT = re.compile(r"(?<=127\.0\.0\.1:)(\d{4,5})\b|(?<=--port )(\d{4,5})\b")
+PORT = re.compile(r"(?<=127\.0\.0\.1:)(\d{4,5})\b|(?<=--port )(\d{4,5})\b|(?<=_PORT=)(\d{4,5})\b")
 
 
 @dataclass
@@ -214,7 +215,8 @@ def test_sh_block_runs_as_documented(block: Block, main_port: str, workdir: Path
             where = f"README.md line {block.line}+: {command.text}"
             if command.background:
                 process = subprocess.Popen(
-                    ["bash", "-c", "exec " + text.rstrip("&").strip()],
+                    # exec after any leading VAR=value, so the signal reaches the command
+                    ["bash", "-c", re.sub(r"^((?:\w+=\S+\s+)*)", r"\1exec ", text.rstrip("& "))],
                     cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                     text=True, start_new_session=True,
                 )  # fmt: skip
@@ -267,6 +269,7 @@ def test_harness_parses_compares_and_mirrors_as_documented() -> None:
     assert adapt("pip install -e . && chatlabels serve") is None
     assert adapt("pip install -e '.[test]' && pytest") is None
     assert adapt("sleep 2") is None
+    assert adapt("python3 -m venv .venv && . .venv/bin/activate") is None
     assert adapt("st run http://127.0.0.1:8080/openapi.json") is None
     assert adapt("chatlabels serve --port 8081 &") == "chatlabels serve --port 8081 &"
     assert PORT.sub("P", "curl http://127.0.0.1:8080/x --port 9999 127.0.0.2:80") == (

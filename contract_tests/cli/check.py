@@ -41,7 +41,7 @@ def _add_check(commands: argparse._SubParsersAction) -> None:
     )
     check.add_argument("--list", action="store_true", help="list the checks and exit")
     check.add_argument("--base-url", metavar="URL", help="e.g. https://api.wawp.net")
-    check.add_argument("--instance-id", metavar="ID")
+    check.add_argument("--instance-id", metavar="ID", help="the instance to read, e.g. 123456789")
     check.add_argument(
         "--access-token",
         metavar="TOKEN",
@@ -55,7 +55,12 @@ def _add_check(commands: argparse._SubParsersAction) -> None:
         metavar="CHAT",
         help="a chat to read (repeatable), e.g. 5511999990000@c.us",
     )
-    check.add_argument("--profile", choices=["strict", "lenient"], default="strict")
+    check.add_argument(
+        "--profile",
+        choices=["strict", "lenient"],
+        default="strict",
+        help="strict: the documented contract (default); lenient: known drifts are warnings",
+    )
     check.add_argument(
         "--max-examples",
         type=int,
@@ -173,8 +178,15 @@ def _add_validate(commands: argparse._SubParsersAction) -> None:
         "2: the file cannot be read or is not JSON.",
     )
     validate.add_argument("file", metavar="FILE|-", help="a JSON file, or - for stdin")
-    validate.add_argument("--kind", choices=KINDS, default="chat-labels")
-    validate.add_argument("--profile", choices=["strict", "lenient"], default="strict")
+    validate.add_argument(
+        "--kind", choices=KINDS, default="chat-labels", help="what FILE holds (default chat-labels)"
+    )
+    validate.add_argument(
+        "--profile",
+        choices=["strict", "lenient"],
+        default="strict",
+        help="strict: the documented contract (default); lenient: known drifts are warnings",
+    )
     validate.set_defaults(run=_run_validate)
 
 

@@ -141,8 +141,10 @@ def add_record_command(commands: argparse._SubParsersAction) -> None:
         f"token is not written: the file holds {PLACEHOLDER_TOKEN!r} (see --placeholder). "
         "Exit 0: written; 2: could not record.",
     )
-    parser.add_argument("--base-url", required=True, metavar="URL")
-    parser.add_argument("--instance-id", required=True, metavar="ID")
+    parser.add_argument(
+        "--base-url", required=True, metavar="URL", help="e.g. https://api.wawp.net"
+    )
+    parser.add_argument("--instance-id", required=True, metavar="ID", help="the instance to record")
     parser.add_argument(
         "--access-token", metavar="TOKEN", help=f"the instance's token (better: set {TOKEN_ENV})"
     )
@@ -156,7 +158,9 @@ def add_record_command(commands: argparse._SubParsersAction) -> None:
         help="at most R requests per second (default as for check: 5 remote, unthrottled "
         "on loopback)",
     )  # fmt: skip
-    parser.add_argument("--timeout", type=float, default=10.0, metavar="S")
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, metavar="S", help="seconds per request (10)"
+    )
     parser.add_argument(
         "--placeholder", default=PLACEHOLDER_TOKEN, metavar="TOKEN",
         help=f"token written to the fixture (default {PLACEHOLDER_TOKEN})",

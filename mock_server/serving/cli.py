@@ -1,57 +1,121 @@
-"""``chatlabels serve``: parse the options, validate the fixture, start the server."""
+"""``chatlabels serve`` and ``chatlabels fixtures``: options, checked before anything starts.
+
+Every bad option is one line on stderr and exit 2 before the server is built: a user who
+typed ``--threads 0`` or a host that does not resolve learns it at once, not from a server
+that prints its ready line and never answers.
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
+import json
+import socket
 import sys
+from typing import Any
 
-from chatlabels.contract.fixtures import DEFAULT_FIXTURE, FixtureError, load_fixture
+from chatlabels.contract.fixtures import FixtureError, load_fixture
+from chatlabels.contract.resources import bundled_fixtures, find_fixture
 
-__all__ = ["add_serve_command"]
+__all__ = ["MAX_THREADS", "add_fixtures_command", "add_serve_command"]
+
+#: More worker threads than this buy nothing on one process and one lock.
+MAX_THREADS = 256
 
 
-def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_serve_command(commands: argparse._SubParsersAction[Any]) -> None:
     """Register ``serve`` on the ``chatlabels`` parser (Flask loads only when it runs)."""
-    serve = commands.add_parser("serve", help="run the mock server on a fixture file")
+    serve = commands.add_parser(
+        "serve",
+        help="run the mock server on a fixture file",
+        description="Serve the chat-labels API from a fixture file. Exit 0 when stopped "
+        "(Ctrl-C, SIGTERM); 2 when it cannot start (bad option, invalid fixture, port taken).",
+    )
     serve.add_argument(
         "--fixtures",
-        default=str(DEFAULT_FIXTURE),
-        metavar="PATH",
-        help="fixture file to serve (default: the bundled fixtures/default.json)",
+        default="default",
+        metavar="PATH|NAME",
+        help="fixture file to serve, or the name of a bundled one (chatlabels fixtures "
+        "lists them; default: default)",
     )
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     serve.add_argument(
         "--port", type=int, default=8080, help="port; 0 picks a free one (default 8080)"
     )
-    serve.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    serve.add_argument(
+        "--threads", type=int, default=8, help=f"worker threads, 1..{MAX_THREADS} (default 8)"
+    )
     serve.add_argument(
         "--admin-token",
         default=None,
         metavar="TOKEN",
-        help="token required on /__admin/ (also CHATLABELS_ADMIN_TOKEN); "
-        "without one, /__admin/ is off when listening beyond loopback",
+        help="token required on /__admin/; without one, /__admin/ is off when listening "
+        "beyond loopback",
     )
     serve.add_argument("--quiet", action="store_true", help="do not log one line per request")
     serve.set_defaults(run=_run_serve)
 
 
-def _run_serve(args: argparse.Namespace) -> int:
-    from chatlabels.mock.serving.server import serve
+def add_fixtures_command(commands: argparse._SubParsersAction[Any]) -> None:
+    """Register ``fixtures``: the bundled fixtures ``serve --fixtures NAME`` accepts."""
+    listing = commands.add_parser(
+        "fixtures",
+        help="list the bundled fixtures (serve --fixtures NAME)",
+        description="List the fixture files shipped with chatlabels, by the name "
+        "chatlabels serve --fixtures accepts, with what each sets up.",
+    )
+    listing.set_defaults(run=_run_fixtures)
 
+
+def _run_fixtures(args: argparse.Namespace) -> int:
+    fixtures = bundled_fixtures()
+    width = max(map(len, fixtures))
+    for name, path in fixtures.items():
+        description = json.loads(path.read_text("utf-8")).get("description", "")
+        print(f"{name:{width}}  {description}")
+    return 0
+
+
+def _problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the options, in one line, or None."""
+    if not 0 <= args.port <= 65535:
+        return f"--port {args.port} is not a port (0..65535)"
+    if not 1 <= args.threads <= MAX_THREADS:
+        return f"--threads {args.threads} must be from 1 to {MAX_THREADS}"
     try:
-        fixture = load_fixture(args.fixtures)
+        socket.getaddrinfo(args.host, args.port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return f"--host {args.host!r} does not resolve to an address to listen on ({reason})"
+    return None
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    problem = _problem(args)
+    if problem:
+        print(f"chatlabels serve: {problem}", file=sys.stderr)
+        return 2
+    path = find_fixture(args.fixtures)
+    if path is None:
+        names = ", ".join(bundled_fixtures())
+        print(
+            f"chatlabels serve: --fixtures {args.fixtures}: no such file, nor a bundled "
+            f"fixture ({names})",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        fixture = load_fixture(path)
     except FixtureError as exc:
         print(f"chatlabels: cannot serve, the fixture file is invalid:\n{exc}", file=sys.stderr)
         return 2
-    if not 0 <= args.port <= 65535:
-        print(f"chatlabels: --port {args.port} is not a port (0..65535)", file=sys.stderr)
-        return 2
+
+    from chatlabels.mock.serving.server import serve
+
     return serve(
         fixture,
         host=args.host,
         port=args.port,
         threads=args.threads,
-        admin_token=args.admin_token or os.environ.get("CHATLABELS_ADMIN_TOKEN") or None,
+        admin_token=args.admin_token or None,
         quiet=args.quiet,
     )
