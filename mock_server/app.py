@@ -13,12 +13,13 @@ from chatlabels.mock.control.journal import DEFAULT_JOURNAL_SIZE, RequestJournal
 from chatlabels.mock.control.rate_limit import RateLimits, fixture_rate_limits
 from chatlabels.mock.http.errors import ErrorDialect, register_error_handlers
 from chatlabels.mock.http.hooks import install_request_hooks
+from chatlabels.mock.http.parsed_request import dialect_of
 from chatlabels.mock.openapi import openapi_blueprint
 from chatlabels.mock.provider.api import provider_blueprint
 from chatlabels.mock.provider.errors import PROVIDER_ERRORS
 from chatlabels.mock.state.store import Store
 from chatlabels.mock.waha.api import waha_blueprint
-from chatlabels.mock.waha.errors import WAHA_ERRORS, WAHA_PREFIX
+from chatlabels.mock.waha.errors import WAHA_ERRORS
 from chatlabels.mock.webhooks.dispatcher import WebhookDispatcher
 
 __all__ = ["AppState", "Settings", "app_state", "create_app"]
@@ -64,7 +65,7 @@ def app_state(app: Flask) -> AppState:
 
 
 def _error_dialect(path: str) -> ErrorDialect:
-    return WAHA_ERRORS if path.startswith(WAHA_PREFIX) else PROVIDER_ERRORS
+    return WAHA_ERRORS if dialect_of(path) == "waha" else PROVIDER_ERRORS
 
 
 def create_app(store: Store, settings: Settings | None = None) -> Flask:

@@ -17,7 +17,7 @@ from chatlabels.contract import strict_json
 from chatlabels.contract.schemas import json_pointer, validator
 from chatlabels.mock.control.control import Control
 from chatlabels.mock.http.errors import ApiError, InvalidDocument
-from chatlabels.mock.provider.auth import secrets_match
+from chatlabels.mock.http.redaction import secrets_match
 
 __all__ = ["ADMIN_MAX_BODY", "admin_blueprint"]
 

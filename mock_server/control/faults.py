@@ -25,7 +25,7 @@ from typing import Any
 from chatlabels.contract.chat_ids import canonical_chat_id
 from chatlabels.contract.fault_rules import rules_problems
 from chatlabels.mock.http.errors import ApiError, InvalidDocument
-from chatlabels.mock.http.request_target import RequestTarget
+from chatlabels.mock.http.parsed_request import ParsedRequest
 
 __all__ = ["FaultPlan", "FaultRules"]
 
@@ -71,13 +71,13 @@ class _ActiveRule:
         self.remaining: int | None = rule.get("times")
         self.rng = random.Random(rule.get("seed", 0))
 
-    def matches(self, method: str, path: str, target: RequestTarget) -> bool:
+    def matches(self, parsed: ParsedRequest) -> bool:
         match = self.rule.get("match", {})
         return (
-            ("method" not in match or match["method"].upper() == method)
-            and ("path" not in match or fnmatch.fnmatchcase(path, match["path"]))
-            and ("instance" not in match or target.names_instance(match["instance"]))
-            and ("chat" not in match or match["chat"] == target.chat)
+            ("method" not in match or match["method"].upper() == parsed.method)
+            and ("path" not in match or fnmatch.fnmatchcase(parsed.path, match["path"]))
+            and ("instance" not in match or parsed.names_instance(match["instance"]))
+            and ("chat" not in match or match["chat"] == parsed.chat)
         )
 
     def fires(self) -> bool:
@@ -151,12 +151,12 @@ class FaultRules:
         with self._lock:
             return [active.as_json() for active in self._active]
 
-    def plan(self, method: str, path: str, target: RequestTarget) -> FaultPlan | None:
+    def plan(self, parsed: ParsedRequest) -> FaultPlan | None:
         """Decide the faults for one request, spending counters and random draws."""
         plan = FaultPlan()
         with self._lock:
             for active in list(self._active):
-                if not (active.matches(method, path, target) and active.fires()):
+                if not (active.matches(parsed) and active.fires()):
                     continue
                 plan.rule_ids.append(active.rule["id"])
                 plan.latency_seconds += active.latency_seconds()

@@ -23,10 +23,10 @@ from werkzeug.exceptions import HTTPException
 
 from chatlabels.mock.control.control import Control
 from chatlabels.mock.control.faults import FaultPlan
+from chatlabels.mock.http.parsed_request import ParsedRequest, current_request, parse_request
 from chatlabels.mock.http.redaction import REDACTED, is_secret, redact_headers, redact_query
-from chatlabels.mock.http.request_target import RequestTarget, request_target
 
-__all__ = ["install_request_hooks", "is_emulated_api"]
+__all__ = ["install_request_hooks"]
 
 log = logging.getLogger("chatlabels.access")
 
@@ -35,11 +35,6 @@ _PATH_SAFE = "/@:+,;=-._~!$&'()*"
 
 #: Longest request body text kept in a journal entry.
 MAX_JOURNAL_BODY = 4096
-
-
-def is_emulated_api(path: str) -> bool:
-    """True for paths of the emulated API (faults, rate limits and the journal apply)."""
-    return not (path == "/__admin" or path.startswith("/__admin/") or path == "/openapi.json")
 
 
 class _DroppedConnection:
@@ -65,12 +60,12 @@ def install_request_hooks(app: Flask, control: Control) -> None:
     @app.before_request
     def before() -> Response | None:
         g.started = time.perf_counter()
-        if not is_emulated_api(request.path):
+        g.parsed_request = parsed = parse_request(store, request)
+        if not parsed.emulated:
             return None
-        g.target = target = request_target(store, request)
-        if target.authenticated:  # a stranger's wrong token must not spend the quota
-            rate_limits.admit(target.instance_id)
-        g.fault_plan = plan = faults.plan(request.method, request.path, target)
+        if parsed.counted_instance is not None:
+            rate_limits.admit(parsed.counted_instance)
+        g.fault_plan = plan = faults.plan(parsed)
         if plan is None:
             return None
         if plan.latency_seconds:
@@ -88,15 +83,15 @@ def install_request_hooks(app: Flask, control: Control) -> None:
         if plan is not None:
             _rewrite_body(app, response, plan)
         dropped = plan is not None and plan.drop_connection
-        if is_emulated_api(request.path):
-            target: RequestTarget = g.get("target") or RequestTarget()
-            journal.record(_journal_entry(response, target, plan, elapsed_ms, dropped))
-        query = redact_query(request.args.items(multi=True))
+        parsed = current_request()
+        if parsed.emulated:
+            journal.record(_journal_entry(response, parsed, plan, elapsed_ms, dropped))
+        query = redact_query(parsed.query)
         log.info(
             "%s %s%s %s %.1fms",
-            request.method,
+            parsed.method,
             # percent-encoded again, so a %0A in the path cannot forge a second log line
-            quote(request.path, safe=_PATH_SAFE),
+            quote(parsed.path, safe=_PATH_SAFE),
             f"?{query}" if query else "",
             "dropped" if dropped else response.status_code,
             elapsed_ms,
@@ -123,26 +118,26 @@ def _rewrite_body(app: Flask, response: Response, plan: FaultPlan) -> None:
 
 def _journal_entry(
     response: Response,
-    target: RequestTarget,
+    parsed: ParsedRequest,
     plan: FaultPlan | None,
     elapsed_ms: float,
     dropped: bool,
 ) -> dict[str, Any]:
     query: dict[str, list[str]] = {}
-    for name, value in request.args.items(multi=True):
+    for name, value in parsed.query:
         query.setdefault(name, []).append(REDACTED if is_secret(name) else value)
     return {
         "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-        "method": request.method,
-        "path": request.path,
+        "method": parsed.method,
+        "path": parsed.path,
         "query": query,
         "headers": redact_headers(request.headers.items()),
         "body": _body_text(),
         "status": None if dropped else response.status_code,
         "duration_ms": round(elapsed_ms, 1),
-        "instance": target.instance_id,
-        "session": target.session,
-        "chat": target.chat,
+        "instance": parsed.instance_id,
+        "session": parsed.session,
+        "chat": parsed.chat,
         "faults": plan.rule_ids if plan is not None else [],
     }
 

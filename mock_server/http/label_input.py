@@ -15,8 +15,15 @@ from chatlabels.contract.chat_ids import ACCEPTED_FORMS, canonical_chat_id
 from chatlabels.contract.labels import MAX_NAME_LENGTH
 from chatlabels.contract.schemas import PALETTE
 from chatlabels.mock.http.errors import ApiError
+from chatlabels.mock.http.parsed_request import ParsedRequest
 
-__all__ = ["chat_id_param", "json_object_body", "label_fields", "label_id_param"]
+__all__ = [
+    "chat_id_in_path",
+    "chat_id_param",
+    "json_object_body",
+    "label_fields",
+    "label_id_param",
+]
 
 _SHOWN = 80
 
@@ -30,12 +37,23 @@ def chat_id_param(raw: str, *, where: str = "chatId") -> str:
     """The canonical chat id, or a 400 that lists the accepted forms."""
     chat_id = canonical_chat_id(raw)
     if chat_id is None:
-        raise ApiError(
-            400,
-            "invalid_parameter",
-            f"{where} {_shown(raw)} is not a chat id; accepted forms: {', '.join(ACCEPTED_FORMS)}.",
-        )
+        raise _not_a_chat_id(raw, where)
     return chat_id
+
+
+def chat_id_in_path(parsed: ParsedRequest) -> str:
+    """The chat the route's path names, canonical (parsed once), or the same 400."""
+    if parsed.path_chat is None or parsed.chat is None:
+        raise _not_a_chat_id(parsed.path_chat or "", "chatId")
+    return parsed.chat
+
+
+def _not_a_chat_id(raw: str, where: str) -> ApiError:
+    return ApiError(
+        400,
+        "invalid_parameter",
+        f"{where} {_shown(raw)} is not a chat id; accepted forms: {', '.join(ACCEPTED_FORMS)}.",
+    )
 
 
 def label_id_param(raw: str) -> str:

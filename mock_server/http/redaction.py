@@ -1,13 +1,15 @@
-"""Secrets never leave the process: logs, the journal and error bodies see redacted copies."""
+"""Secrets: compared in constant time, and never leave the process (logs, the journal and
+error bodies see redacted copies)."""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterable
 from urllib.parse import urlencode
 
 from chatlabels.contract.redaction import REDACTED
 
-__all__ = ["REDACTED", "is_secret", "redact_headers", "redact_query"]
+__all__ = ["REDACTED", "is_secret", "redact_headers", "redact_query", "secrets_match"]
 
 
 _SECRET_NAMES = {
@@ -23,6 +25,13 @@ _SECRET_NAMES = {
     "x-admin-token",
     "x-webhook-hmac",
 }
+
+
+def secrets_match(given: str, expected: str) -> bool:
+    """Equal secrets, compared in time that does not tell how much of ``given`` was right."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
 
 
 def is_secret(name: str) -> bool:

@@ -1,75 +1,55 @@
-"""Who is calling: the provider's instance_id + access_token, checked in constant time.
+"""Who is calling the provider dialect, judged in the provider's order.
 
-Unknown instance and wrong token get the same answer, and the token is compared against a
-dummy when the instance is unknown, so neither the body nor the timing tells which it was.
+The request was parsed once (``ParsedRequest``: token, instance, the secret already compared
+in constant time against the instance's, or a dummy when it is unknown); this only raises,
+in README's order: token present, ``instance_id`` present, instance known and token right
+(one answer for both, so neither body nor timing tells which failed), instance WORKING.
 """
 
 from __future__ import annotations
 
-import hmac
-
-from flask import request
-
 from chatlabels.mock.http.errors import ApiError
-from chatlabels.mock.state.store import InstanceAccess, Store
+from chatlabels.mock.http.parsed_request import ParsedRequest, Repeated, Single
+from chatlabels.mock.state.store import InstanceAccess
 
-__all__ = ["given_token", "provider_credentials", "secrets_match", "single_query_param"]
-
-_NO_SECRET = "\x00chatlabels-no-such-instance\x00"
+__all__ = ["provider_instance", "repeated_parameter", "single_value"]
 
 
-def secrets_match(given: str, expected: str) -> bool:
-    return hmac.compare_digest(
-        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+def repeated_parameter(repeated: Repeated) -> ApiError:
+    """A query parameter that may appear at most once came more often: a 400, not a guess."""
+    return ApiError(
+        400,
+        "invalid_parameter",
+        f"Query parameter '{repeated.name}' was given {repeated.count} times; give it once.",
     )
 
 
-def single_query_param(name: str) -> str | None:
-    """A query parameter that may appear at most once; repeating it is a 400, not a guess."""
-    values = request.args.getlist(name)
-    if len(values) > 1:
-        raise ApiError(
-            400,
-            "invalid_parameter",
-            f"Query parameter '{name}' was given {len(values)} times; give it once.",
-        )
-    return values[0] if values else None
+def single_value(value: Single) -> str | None:
+    """The value of a parameter that may appear once; ``repeated_parameter`` otherwise."""
+    if isinstance(value, Repeated):
+        raise repeated_parameter(value)
+    return value
 
 
-def given_token() -> str | None:
-    """The provider token as read: the ``access_token`` query parameter, else the header."""
-    query_token = single_query_param("access_token")
-    return query_token if query_token is not None else request.headers.get("access-token")
-
-
-def provider_credentials(store: Store) -> InstanceAccess:
-    """Authenticate a provider-dialect request and require its instance to be WORKING."""
-    token = given_token()
-    query_token = request.args.get("access_token")
-    header_token = request.headers.get("access-token")
-    if not token:
+def provider_instance(parsed: ParsedRequest) -> InstanceAccess:
+    """The instance an authenticated provider-dialect request acts on; it is WORKING."""
+    caller = parsed.caller
+    if not single_value(caller.secret):
         raise ApiError(
             401,
             "unauthorized",
             "Missing access token: pass access_token in the query string or the "
             "access-token header.",
         )
-    if (
-        query_token is not None
-        and header_token is not None
-        and not secrets_match(query_token, header_token)
-    ):
+    if caller.conflicting:
         raise ApiError(
             400,
             "invalid_parameter",
             "The access_token query parameter and the access-token header differ; send one.",
         )
-    instance_id = single_query_param("instance_id")
-    if not instance_id:
+    if not single_value(parsed.instance_param):
         raise ApiError(400, "invalid_parameter", "Missing instance_id query parameter.")
-    credentials = store.credentials(instance_id=instance_id)
-    expected = credentials.token if credentials else _NO_SECRET
-    if not secrets_match(token, expected) or credentials is None:
+    if not caller.matched or caller.access is None:
         raise ApiError(401, "unauthorized", "Invalid or missing access token for this instance_id.")
-    credentials.require_working()
-    return credentials
+    caller.access.require_working()
+    return caller.access

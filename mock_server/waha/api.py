@@ -12,11 +12,12 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from chatlabels.mock.http.label_input import (
-    chat_id_param,
+    chat_id_in_path,
     json_object_body,
     label_fields,
     label_id_param,
 )
+from chatlabels.mock.http.parsed_request import current_request
 from chatlabels.mock.state.store import Store
 from chatlabels.mock.waha.auth import require_api_key, working_session
 from chatlabels.mock.waha.errors import WahaError
@@ -33,41 +34,43 @@ def waha_blueprint(store: Store) -> Blueprint:
 
     @bp.before_app_request
     def guard_api_key() -> None:
-        require_api_key(store)
+        require_api_key(current_request())
 
     @bp.get("")
     def list_labels(session: str) -> Response:
-        instance = working_session(store, session)
+        instance = working_session(current_request(), session)
         return jsonify(store.labels(instance.id))
 
     @bp.post("")
     def create_label(session: str) -> tuple[Response, int]:
-        instance = working_session(store, session)
+        instance = working_session(current_request(), session)
         name, color = label_fields(json_object_body(json_content_type_only=True))
         return jsonify(store.create_label(instance.id, name=name, color=color)), 201
 
     @bp.put("/<label_id>")
     def update_label(session: str, label_id: str) -> Response:
-        instance = working_session(store, session)
+        instance = working_session(current_request(), session)
         label_id = label_id_param(label_id)
         name, color = label_fields(json_object_body(json_content_type_only=True))
         return jsonify(store.update_label(instance.id, label_id, name=name, color=color))
 
     @bp.delete("/<label_id>")
     def delete_label(session: str, label_id: str) -> Response:
-        instance = working_session(store, session)
+        instance = working_session(current_request(), session)
         store.delete_label(instance.id, label_id_param(label_id))
         return jsonify(DELETED)
 
     @bp.get("/chats/<path:chat_id>")
-    def get_chat_labels(session: str, chat_id: str) -> Response:
-        instance = working_session(store, session)
-        return jsonify(store.chat_labels(instance.id, chat_id_param(chat_id)))
+    def get_chat_labels(session: str, **_route: str) -> Response:
+        parsed = current_request()
+        instance = working_session(parsed, session)
+        return jsonify(store.chat_labels(instance.id, chat_id_in_path(parsed)))
 
     @bp.put("/chats/<path:chat_id>")
-    def put_chat_labels(session: str, chat_id: str) -> Response:
-        instance = working_session(store, session)
-        canonical = chat_id_param(chat_id)
+    def put_chat_labels(session: str, **_route: str) -> Response:
+        parsed = current_request()
+        instance = working_session(parsed, session)
+        canonical = chat_id_in_path(parsed)
         store.replace_chat_labels(
             instance.id, canonical, label_refs(json_object_body(json_content_type_only=True))
         )
@@ -78,7 +81,7 @@ def waha_blueprint(store: Store) -> Blueprint:
 
     @bp.get("/<label_id>/chats")
     def chats_with_label(session: str, label_id: str) -> Response:
-        instance = working_session(store, session)
+        instance = working_session(current_request(), session)
         return jsonify(store.chats_with_label(instance.id, label_id_param(label_id)))
 
     return bp

@@ -16,6 +16,7 @@ from flask import request
 from werkzeug.exceptions import HTTPException
 
 from chatlabels.mock.http.errors import ApiError, ErrorDialect
+from chatlabels.mock.http.parsed_request import current_request
 from chatlabels.mock.provider.errors import provider_domain_error, provider_http_error
 from chatlabels.mock.state.errors import (
     AnyDomainError,
@@ -29,7 +30,6 @@ from chatlabels.mock.state.errors import (
 __all__ = [
     "SESSION_STATUS_ERROR",
     "WAHA_ERRORS",
-    "WAHA_PREFIX",
     "WahaError",
     "forbidden",
     "label_not_found",
@@ -38,7 +38,6 @@ __all__ = [
     "unknown_labels",
 ]
 
-WAHA_PREFIX = "/api/"
 
 #: WAHA's words when a session is not in the status an endpoint needs (manager.abc.ts).
 SESSION_STATUS_ERROR = "Session status is not as expected. Try again later or restart the session"
@@ -123,7 +122,7 @@ def waha_domain_error(error: AnyDomainError) -> ApiError:
     """A refusal of the store as WAHA answers it; the rest in the provider's words."""
     match error:
         case UnknownLabels(label_ids=label_ids):
-            return unknown_labels(label_ids, _path_session())
+            return unknown_labels(label_ids, current_request().session or "")
         case UnknownLabel():
             return label_not_found()
         case SessionNotReady(session=session, status=status):
@@ -150,11 +149,6 @@ def waha_api_error(error: ApiError) -> ApiError:
         return error
     headers = {k: v for k, v in error.headers.items() if k.lower() != "allow"}
     return WahaError(error.status, error.message, headers=headers)
-
-
-def _path_session() -> str:
-    """The session the request names (the first segment after ``/api/``), as given."""
-    return request.path[len(WAHA_PREFIX) :].split("/", 1)[0]
 
 
 WAHA_ERRORS = ErrorDialect(domain=waha_domain_error, http=waha_http_error, api=waha_api_error)
