@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Flask
 
 from chatlabels.mock.control.api import admin_blueprint
 from chatlabels.mock.control.control import Control
 from chatlabels.mock.control.faults import FaultRules
-from chatlabels.mock.control.journal import DEFAULT_JOURNAL_SIZE, RequestJournal
+from chatlabels.mock.control.guard import AdminGuard
+from chatlabels.mock.control.journal import RequestJournal
 from chatlabels.mock.control.rate_limit import RateLimits, fixture_rate_limits
 from chatlabels.mock.http.errors import ErrorDialect, register_error_handlers
 from chatlabels.mock.http.hooks import install_request_hooks
 from chatlabels.mock.http.parsed_request import dialect_of
+from chatlabels.mock.limits import (
+    DEFAULT_JOURNAL_SIZE,
+    DEFAULT_MAX_LONG_POLLS,
+    DEFAULT_MAX_WAIT_SECONDS,
+    ServerLimits,
+)
 from chatlabels.mock.openapi import openapi_blueprint
 from chatlabels.mock.provider.api import provider_blueprint
 from chatlabels.mock.provider.errors import PROVIDER_ERRORS
@@ -32,8 +39,13 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     admin_token: str | None = None
-    max_body_bytes: int = 64 * 1024
     journal_size: int = DEFAULT_JOURNAL_SIZE
+    #: Names besides loopback under which /__admin/ may be addressed (``--public-host``).
+    public_hosts: tuple[str, ...] = ()
+    max_long_polls: int = DEFAULT_MAX_LONG_POLLS
+    max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS
+    #: Bounds of the HTTP server; the app enforces the body sizes again (in-process clients).
+    limits: ServerLimits = field(default_factory=ServerLimits)
 
     @property
     def loopback_only(self) -> bool:
@@ -47,6 +59,8 @@ class AppState:
 
     settings: Settings
     control: Control
+    #: Who may call /__admin/; a blueprint added under /__admin/ runs ``guard.check`` first.
+    admin_guard: AdminGuard
 
     def close(self) -> None:
         """Stop what outlives requests (webhook deliveries in flight)."""
@@ -74,7 +88,7 @@ def create_app(store: Store, settings: Settings | None = None) -> Flask:
     app = Flask("chatlabels.mock", static_folder=None)  # no /static/ route: every route is an API
     app.json.sort_keys = False  # type: ignore[attr-defined]  # the provider's key order
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["MAX_CONTENT_LENGTH"] = settings.limits.max_body_bytes
     # Werkzeug answers "//" and a missing trailing slash with an HTML redirect that repeats
     # the query, token included, and OPTIONS with an empty text/html 200: every answer of
     # the mock is JSON, so these go through the JSON error path (404, 400 or 405) instead.
@@ -93,7 +107,13 @@ def create_app(store: Store, settings: Settings | None = None) -> Flask:
         rate_limits=RateLimits(fixture_rate_limits(initial)),
         webhooks=webhooks,
     )
-    app.extensions[_STATE_KEY] = AppState(settings, control)
+    guard = AdminGuard(
+        admin_token=settings.admin_token,
+        loopback_only=settings.loopback_only,
+        public_hosts=settings.public_hosts,
+        bound_host=settings.host,
+    )
+    app.extensions[_STATE_KEY] = AppState(settings, control, guard)
     # First, before any blueprint's own hooks (WAHA's key guard): the clock, faults and the
     # journal see every request of the emulated API, whatever answers it.
     install_request_hooks(app, control)
@@ -102,7 +122,11 @@ def create_app(store: Store, settings: Settings | None = None) -> Flask:
     app.register_blueprint(openapi_blueprint())
     app.register_blueprint(
         admin_blueprint(
-            control, admin_token=settings.admin_token, loopback_only=settings.loopback_only
+            control,
+            guard=guard,
+            max_long_polls=settings.max_long_polls,
+            max_wait_seconds=settings.max_wait_seconds,
+            max_body_bytes=settings.limits.max_admin_body_bytes,
         )
     )
     return app

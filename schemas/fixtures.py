@@ -17,6 +17,8 @@ from typing import Any
 from chatlabels.contract import strict_json
 from chatlabels.contract.chat_ids import ACCEPTED_FORMS, canonical_chat_id
 from chatlabels.contract.fault_rules import rules_problems
+from chatlabels.contract.fixture_secrets import secret_slots
+from chatlabels.contract.redaction import REDACTED
 from chatlabels.contract.resources import FIXTURE_DIR
 from chatlabels.contract.schemas import PALETTE, iter_errors, json_pointer
 
@@ -109,6 +111,15 @@ def _check_rules(fixture: dict[str, Any]) -> list[FixtureProblem]:
         problems += _check_chats(instance, at)
     problems += [
         FixtureProblem(*p) for p in rules_problems(fixture.get("faults", []), at="/faults")
+    ]
+    problems += [
+        FixtureProblem(
+            pointer,
+            f"{REDACTED} stands for a secret this mock does not hold (a dump of another "
+            "server, or a new instance id); put the real value here",
+        )
+        for container, key, pointer in secret_slots(fixture)
+        if container[key] == REDACTED
     ]
     return problems
 

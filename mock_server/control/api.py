@@ -1,61 +1,45 @@
 """The control API under ``/__admin/``: what a test uses to set up, disturb and verify.
 
 Invented by this project, so it lives under its own prefix, apart from the emulated API.
-Access: open on loopback; beyond loopback it is off unless an admin token is configured
-(``chatlabels serve --admin-token`` or ``CHATLABELS_ADMIN_TOKEN``); with a token every call
-needs the ``X-Admin-Token`` header, on any interface. The token is never logged or echoed.
+Who may call it is ``guard.AdminGuard``'s decision. Two calls need more care: the fixture
+dump shows secrets only to a caller holding the admin token, and long-polls on the webhook
+log are capped in number and duration, since each holds a worker thread that the emulated
+API needs (an ``<img>`` tag on any web page can start one: it sends no ``Origin``).
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, request
 
 from chatlabels.contract import strict_json
+from chatlabels.contract.fixture_secrets import redact_secrets
 from chatlabels.contract.schemas import json_pointer, validator
 from chatlabels.mock.control.control import Control
+from chatlabels.mock.control.guard import AdminGuard
 from chatlabels.mock.http.errors import ApiError, InvalidDocument
-from chatlabels.mock.http.redaction import secrets_match
+from chatlabels.mock.limits import DEFAULT_MAX_LONG_POLLS, DEFAULT_MAX_WAIT_SECONDS, ServerLimits
 
-__all__ = ["ADMIN_MAX_BODY", "admin_blueprint"]
-
-#: A fixture document may be far bigger than any label call.
-ADMIN_MAX_BODY = 8 * 1024 * 1024
-_MAX_WAIT_SECONDS = 60.0
+__all__ = ["admin_blueprint"]
 
 
-def admin_blueprint(control: Control, *, admin_token: str | None, loopback_only: bool) -> Blueprint:
-    """Routes of the control API over ``control``'s objects."""
+def admin_blueprint(
+    control: Control,
+    *,
+    guard: AdminGuard,
+    max_long_polls: int = DEFAULT_MAX_LONG_POLLS,
+    max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
+    max_body_bytes: int = ServerLimits.max_body_bytes,
+) -> Blueprint:
+    """Routes of the control API over ``control``'s objects, behind ``guard``."""
     bp = Blueprint("admin", __name__, url_prefix="/__admin")
+    long_polls = threading.BoundedSemaphore(max_long_polls)
 
     @bp.before_request
-    def guard() -> None:
-        origin = request.headers.get("Origin")
-        if origin is not None and urlsplit(origin).netloc != request.host:
-            # A web page the developer happens to open could otherwise reset or replace the
-            # mock's state with a no-preflight POST; browsers always send Origin on those.
-            raise ApiError(
-                403,
-                "cross_origin",
-                "The control API refuses requests from web pages of another origin.",
-            )
-        if admin_token is None:
-            if loopback_only:
-                return
-            raise ApiError(
-                403,
-                "admin_disabled",
-                "The control API is off because the server listens beyond loopback; start it "
-                "with --admin-token TOKEN (or CHATLABELS_ADMIN_TOKEN) and send the token in "
-                "the X-Admin-Token header.",
-            )
-        given = request.headers.get("X-Admin-Token", "")
-        if not (given and secrets_match(given, admin_token)):
-            raise ApiError(
-                401, "unauthorized", "Missing or wrong X-Admin-Token header for /__admin/."
-            )
+    def check_access() -> None:
+        guard.check(request)
 
     @bp.get("/health")
     def health() -> Response:
@@ -77,11 +61,23 @@ def admin_blueprint(control: Control, *, admin_token: str | None, loopback_only:
 
     @bp.get("/fixture")
     def dump_fixture() -> Response:
-        return jsonify(control.dump())
+        if request.args.get("secrets") in {None, "false"}:
+            return jsonify(redact_secrets(control.dump()))
+        if request.args.get("secrets") != "true":
+            raise ApiError(400, "invalid_parameter", "Query parameter 'secrets' is true or false.")
+        if not guard.has_token:
+            raise ApiError(
+                403,
+                "secrets_need_admin_token",
+                "The fixture's secrets are shown only to a caller holding the admin token: "
+                "start the mock with --admin-token TOKEN (or CHATLABELS_ADMIN_TOKEN) and send "
+                "it in X-Admin-Token. Loading a dump back keeps the redacted secrets anyway.",
+            )
+        return jsonify(control.dump())  # the guard has checked the token
 
     @bp.post("/fixture")
     def load_fixture() -> Response:
-        request.max_content_length = ADMIN_MAX_BODY
+        request.max_content_length = max_body_bytes
         fixture = control.load(_json_body())
         return _done(f"Loaded a fixture with {len(fixture['instances'])} instance(s).")
 
@@ -104,16 +100,28 @@ def admin_blueprint(control: Control, *, admin_token: str | None, loopback_only:
         dispatcher = control.webhooks
         filters = {"instance_id": request.args.get("instance"), "event": request.args.get("event")}
         wait = _number_param("wait", int, low=1, high=10_000)
-        timeout = _number_param("timeout", float, low=0.0, high=_MAX_WAIT_SECONDS)
+        timeout = _number_param("timeout", float, low=0.0, high=max_wait_seconds)
         body: dict[str, Any] = {}
         if wait is not None:
+            if not long_polls.acquire(blocking=False):
+                raise ApiError(
+                    429,
+                    "too_many_waiters",
+                    f"{max_long_polls} long-polls are waiting already (--max-long-polls); "
+                    "retry when one has answered.",
+                    headers={"Retry-After": "1"},
+                )
             try:
                 dispatcher.wait_for(
-                    count=wait, timeout=5.0 if timeout is None else timeout, **filters
+                    count=wait,
+                    timeout=min(5.0, max_wait_seconds) if timeout is None else timeout,
+                    **filters,
                 )
                 body["waited"] = {"count": wait, "satisfied": True}
             except TimeoutError as exc:
                 body["waited"] = {"count": wait, "satisfied": False, "message": str(exc)}
+            finally:
+                long_polls.release()
         deliveries = dispatcher.deliveries(**filters)
         return jsonify({"deliveries": deliveries, "count": len(deliveries), **body})
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from chatlabels.contract.fixture_secrets import restore_secrets
 from chatlabels.contract.fixtures import FixtureError, parse_fixture
 from chatlabels.mock.control.faults import FaultRules
 from chatlabels.mock.control.journal import RequestJournal
@@ -52,9 +53,14 @@ class Control:
             self.webhooks.clear()
 
     def load(self, document: Any) -> dict[str, Any]:
-        """Validate like at start-up, then replace; nothing changes when it is invalid."""
+        """Validate like at start-up, then replace; nothing changes when it is invalid.
+
+        A ``[redacted]`` secret (from ``GET /__admin/fixture``) keeps the current one.
+        """
         try:
-            fixture = parse_fixture(document, source="request body")
+            fixture = parse_fixture(
+                restore_secrets(document, self.store.dump()), source="request body"
+            )
         except FixtureError as exc:
             problems = [(problem.pointer, problem.reason) for problem in exc.problems]
             raise InvalidDocument(

@@ -14,9 +14,9 @@ import threading
 from collections import deque
 from typing import Any
 
-__all__ = ["DEFAULT_JOURNAL_SIZE", "RequestJournal"]
+from chatlabels.mock.limits import DEFAULT_JOURNAL_SIZE
 
-DEFAULT_JOURNAL_SIZE = 1000
+__all__ = ["DEFAULT_JOURNAL_SIZE", "RequestJournal"]
 
 
 class RequestJournal:

@@ -7,24 +7,9 @@ import hmac
 from collections.abc import Iterable
 from urllib.parse import urlencode
 
-from chatlabels.contract.redaction import REDACTED
+from chatlabels.contract.redaction import REDACTED, is_secret
 
 __all__ = ["REDACTED", "is_secret", "redact_headers", "redact_query", "secrets_match"]
-
-
-_SECRET_NAMES = {
-    "access_token",
-    "access-token",
-    "x-api-key",
-    "api_key",
-    "apikey",
-    "token",
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "x-admin-token",
-    "x-webhook-hmac",
-}
 
 
 def secrets_match(given: str, expected: str) -> bool:
@@ -32,11 +17,6 @@ def secrets_match(given: str, expected: str) -> bool:
     return hmac.compare_digest(
         given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
     )
-
-
-def is_secret(name: str) -> bool:
-    """True for parameter and header names that carry credentials."""
-    return name.lower() in _SECRET_NAMES
 
 
 def redact_query(pairs: Iterable[tuple[str, str]]) -> str:

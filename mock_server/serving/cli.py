@@ -15,6 +15,7 @@ from typing import Any
 
 from chatlabels.contract.fixtures import FixtureError, load_fixture
 from chatlabels.contract.resources import bundled_fixtures, find_fixture
+from chatlabels.mock.limits import DEFAULT_MAX_LONG_POLLS, DEFAULT_MAX_WAIT_SECONDS
 
 __all__ = ["MAX_THREADS", "add_fixtures_command", "add_serve_command"]
 
@@ -51,6 +52,28 @@ def add_serve_command(commands: argparse._SubParsersAction[Any]) -> None:
         help="token required on /__admin/; without one, /__admin/ is off when listening "
         "beyond loopback",
     )
+    serve.add_argument(
+        "--public-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a name besides loopback under which /__admin/ may be addressed (repeatable); "
+        "any other Host header is refused there, against DNS rebinding",
+    )
+    serve.add_argument(
+        "--max-long-polls",
+        type=int,
+        default=DEFAULT_MAX_LONG_POLLS,
+        metavar="N",
+        help=f"long-polls of /__admin/webhooks waiting at once (default {DEFAULT_MAX_LONG_POLLS})",
+    )
+    serve.add_argument(
+        "--max-wait-seconds",
+        type=float,
+        default=DEFAULT_MAX_WAIT_SECONDS,
+        metavar="S",
+        help=f"longest long-poll timeout (default {DEFAULT_MAX_WAIT_SECONDS:g})",
+    )
     serve.add_argument("--quiet", action="store_true", help="do not log one line per request")
     serve.set_defaults(run=_run_serve)
 
@@ -81,6 +104,9 @@ def _problem(args: argparse.Namespace) -> str | None:
         return f"--port {args.port} is not a port (0..65535)"
     if not 1 <= args.threads <= MAX_THREADS:
         return f"--threads {args.threads} must be from 1 to {MAX_THREADS}"
+    for option in ("max_long_polls", "max_wait_seconds"):
+        if not getattr(args, option) > 0:
+            return f"--{option.replace('_', '-')} {getattr(args, option)} must be above 0"
     try:
         socket.getaddrinfo(args.host, args.port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
@@ -118,4 +144,9 @@ def _run_serve(args: argparse.Namespace) -> int:
         threads=args.threads,
         admin_token=args.admin_token or None,
         quiet=args.quiet,
+        options={
+            "public_hosts": tuple(args.public_host),
+            "max_long_polls": args.max_long_polls,
+            "max_wait_seconds": args.max_wait_seconds,
+        },
     )

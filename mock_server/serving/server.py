@@ -21,7 +21,7 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from chatlabels.mock.app import Settings, app_state, create_app
-from chatlabels.mock.control.journal import DEFAULT_JOURNAL_SIZE
+from chatlabels.mock.limits import DEFAULT_JOURNAL_SIZE
 from chatlabels.mock.state.store import Store
 
 __all__ = ["MockServer", "WaitressThread", "serve"]
@@ -103,10 +103,12 @@ class MockServer:
         threads: int = 8,
         admin_token: str | None = None,
         journal_size: int = DEFAULT_JOURNAL_SIZE,
+        **options: Any,
     ) -> None:
+        """``options`` are the other ``Settings`` fields (``public_hosts``, long-poll caps)."""
         self.store = Store(fixture)
         settings = Settings(
-            host=host, port=port, admin_token=admin_token, journal_size=journal_size
+            host=host, port=port, admin_token=admin_token, journal_size=journal_size, **options
         )
         self.app = create_app(self.store, settings)
         self._serving = WaitressThread(self.app, host=host, port=port, threads=threads)
@@ -152,6 +154,7 @@ def serve(
     threads: int,
     admin_token: str | None,
     quiet: bool,
+    options: dict[str, Any],
 ) -> int:
     """Run ``chatlabels serve`` in the foreground until SIGINT or SIGTERM."""
     logging.basicConfig(
@@ -161,7 +164,9 @@ def serve(
     )
     logging.getLogger("waitress").setLevel(logging.WARNING)
     try:
-        server = MockServer(fixture, host=host, port=port, threads=threads, admin_token=admin_token)
+        server = MockServer(
+            fixture, host=host, port=port, threads=threads, admin_token=admin_token, **options
+        )
     except OSError as exc:
         print(f"chatlabels: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 2

@@ -12,6 +12,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from chatlabels.mock import Settings, Store, create_app, parse_fixture
+from chatlabels.mock.app import app_state
 from chatlabels.mock.serving.server import MockServer
 from tests.conftest import default_fixture_data
 from tests.webhook_receiver import Receiver
@@ -126,7 +127,9 @@ def test_dump_and_load_round_trip(server: MockServer, start_server) -> None:
         json={"requests": 50, "window_seconds": 2},
     )
     saved = dump(server)
-    assert parse_fixture(saved) == saved  # already normalised: serve-able as is
+    assert {i["token"] for i in saved["instances"]} == {"[redacted]"}
+    full = app_state(server.app).control.dump()
+    assert parse_fixture(full) == full  # already normalised: serve-able as is
 
     other = start_server(default_fixture_data())
     loaded = call(other, "POST", "/__admin/fixture", json=saved)
