@@ -37,6 +37,7 @@ class CheckContext:
     profile: Profile = "strict"
     max_examples: int = 20
     seed: int = 0
+    max_response_time: float | None = None
     _answers: dict[str, Exchange] = field(default_factory=dict)
     _directory: Exchange | None = None
 
@@ -49,6 +50,11 @@ class CheckContext:
         if self._directory is None:
             self._directory = self.target.directory()
         return self._directory
+
+    def skip(self, check: str, reason: str) -> None:
+        """``check`` had nothing to judge (shown SKIPPED with ``reason`` unless it found
+        something anyway)."""
+        self.report.skip(check, reason)
 
     def add(self, findings: list[Finding]) -> None:
         for finding in findings:

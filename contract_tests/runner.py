@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import shlex
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -20,14 +21,20 @@ from chatlabels.kit.checks.endpoint_checks import CHECKS
 from chatlabels.kit.context import CheckContext
 from chatlabels.kit.findings import Report
 from chatlabels.kit.judge import Profile
-from chatlabels.kit.target import Target, TargetUnreachable
+from chatlabels.kit.progress import Progress
+from chatlabels.kit.redact import Secrets
+from chatlabels.kit.target import Exchange, Target, TargetStopped, TargetUnreachable
+from chatlabels.kit.wire import DEFAULT_MAX_BODY
 
 __all__ = [
+    "DEFAULT_MAX_TIME",
     "DEFAULT_RATE",
+    "DEFAULT_TIMEOUT",
     "CannotRun",
     "RunOptions",
     "TargetOptions",
     "effective_rate",
+    "limit_words",
     "run",
     "run_on_target",
     "select_checks",
@@ -35,6 +42,11 @@ __all__ = [
 
 #: Requests per second against a remote target when --rate is not given: gentle on a live API.
 DEFAULT_RATE = 5.0
+#: Seconds a whole run may take (--max-time): a default run needs well under a minute even at
+#: the default rate, so this only ends a run whose target hangs on request after request.
+DEFAULT_MAX_TIME = 600.0
+#: Seconds each request may take, connect to last byte of the body (--timeout).
+DEFAULT_TIMEOUT = 10.0
 
 
 class CannotRun(Exception):
@@ -49,6 +61,8 @@ class TargetOptions(Protocol):
     access_token: str
     rate: float | None
     timeout: float
+    max_time: float
+    max_body: int
 
 
 @dataclass
@@ -60,9 +74,15 @@ class RunOptions:
     profile: Profile = "strict"
     max_examples: int = 20
     rate: float | None = None
-    timeout: float = 10.0
+    timeout: float = DEFAULT_TIMEOUT
     seed: int | None = None
     checks: list[str] = field(default_factory=lambda: list(CHECKS))
+    max_time: float = DEFAULT_MAX_TIME
+    max_body: int = DEFAULT_MAX_BODY
+    max_response_time: float | None = None
+    only: list[str] | None = None
+    skip: list[str] | None = None
+    progress: Progress = field(default_factory=lambda: Progress(enabled=False), repr=False)
 
 
 def select_checks(only: list[str] | None, skip: list[str] | None) -> list[str]:
@@ -99,23 +119,44 @@ def run(options: RunOptions) -> Report:
     if options.max_examples < 1:
         raise CannotRun("--max-examples must be at least 1")
     seed = options.seed if options.seed is not None else random.randrange(2**32)
+    selected = [name for name in CHECKS if name in options.checks]
 
     def run_checks(target: Target, report: Report) -> None:
+        for name in CHECKS:
+            if name not in selected:
+                report.skip(name, "not selected")
+        if options.max_response_time is None:
+            report.skip("answers_within_time_budget", "not selected: no --max-response-time")
         ctx = CheckContext(
-            target, list(options.chats), report, options.profile, options.max_examples, seed
+            target,
+            list(options.chats),
+            report,
+            options.profile,
+            options.max_examples,
+            seed,
+            max_response_time=options.max_response_time,
         )
         _preflight(ctx)
-        for name in options.checks:
-            CHECKS[name].run(ctx)
+        report.saw_labels("GET /v2/labels", ctx.directory_answer().json)
+        for chat in options.chats:
+            report.saw_labels(chat, ctx.chat_answer(chat).json)
+        for index, name in enumerate(selected, 1):
+            options.progress.check(index, len(selected), name)
+            started = time.monotonic()
+            try:
+                CHECKS[name].run(ctx)
+            finally:
+                report.timings[name] = time.monotonic() - started
 
     return run_on_target(
         options,
         run_checks,
         profile=options.profile,
         seed=seed,
-        checks=list(options.checks),
+        checks=list(CHECKS),
         secrets=(options.access_token,),
         replay=replay_command(options, seed),
+        progress=options.progress,
     )
 
 
@@ -128,12 +169,18 @@ def run_on_target(
     checks: list[str],
     secrets: tuple[str, ...],
     replay: str,
+    progress: Progress | None = None,
 ) -> Report:
     """Open the target, run ``body`` on it into a fresh ``Report``, close it, return the report.
 
     Shared by the checks and the stateful run, so both refuse a bad URL, an unreachable
-    target and count the requests sent the same way.
+    target and count the requests sent the same way. A run that ends early (``--max-time``,
+    a target that keeps rate-limiting, Ctrl-C) still returns its report, marked partial:
+    the checks it did not reach are skipped with the reason.
     """
+    progress = progress or Progress(enabled=False)
+    if options.max_time <= 0 or options.max_body <= 0:
+        raise CannotRun("--max-time and --max-body must be more than 0")
     try:
         target = Target(
             options.base_url,
@@ -141,6 +188,10 @@ def run_on_target(
             access_token=options.access_token,
             rate=effective_rate(options.base_url, options.rate),
             timeout=options.timeout,
+            max_body=options.max_body,
+            deadline=time.monotonic() + options.max_time,
+            secrets=Secrets(secrets),
+            watcher=progress,
         )
     except ValueError as exc:
         raise CannotRun(str(exc)) from None
@@ -150,21 +201,32 @@ def run_on_target(
         seed=seed,
         checks=checks,
         secrets=secrets,
+        public=(options.instance_id,),
         replay=replay,
     )
     try:
         body(target, report)
     except TargetUnreachable as exc:
-        raise CannotRun(str(exc)) from None
+        raise CannotRun(f"{exc}; check --base-url") from None
+    except TargetStopped as exc:
+        report.stopped = str(exc)
+    except KeyboardInterrupt:
+        report.stopped, report.interrupted = "interrupted (Ctrl-C)", True
     finally:
+        progress.done()
         target.close()
+    if report.stopped:
+        for name in checks:
+            if name not in report.timings and not report.of_check(name):
+                report.skip(name, f"not run: the run stopped early ({report.stopped})")
     report.requests_sent = len(target.exchanges)
+    report.waits = list(target.waits)
     return report
 
 
 def _preflight(ctx: CheckContext) -> None:
-    """Refuse to judge a target that rejects the given credentials: the checks would all
-    fail for a reason that is the caller's, not the target's."""
+    """Refuse to judge a target that is not the API or rejects the given credentials: the
+    checks would all fail for a reason that is the caller's, not the target's."""
     answer = ctx.directory_answer()
     if answer.status is None:
         raise CannotRun(f"{answer.error} to {answer.request}: is {ctx.target.base_url} right?")
@@ -177,16 +239,55 @@ def _preflight(ctx: CheckContext) -> None:
         raise CannotRun(
             f"the target answered 422 to {answer.request}: is the instance's session running?"
         )
+    chat = ctx.chat_answer(ctx.chats[0])
+    if not any(a.is_json and a.status != 404 for a in (answer, chat)):
+        raise CannotRun(
+            f"{ctx.target.base_url} does not look like the labels API: GET /v2/labels answered "
+            f"{_summary(answer)} and GET /v2/labels/chats/... {_summary(chat)}; check "
+            "--base-url (the part before /v2)"
+        )
+
+
+def _summary(answer: Exchange) -> str:
+    if answer.status is None:
+        return answer.error or "nothing"
+    kind = "JSON" if answer.is_json else (answer.content_type.split(";")[0] or "no body")
+    if answer.problems and not answer.is_json:
+        kind = answer.problems[0].reason
+    return f"{answer.status} ({kind})"
 
 
 def replay_command(options: RunOptions, seed: int) -> str:
-    """The command that repeats this run; the token is left to CHATLABELS_ACCESS_TOKEN."""
+    """The command that repeats this run, with every option that shaped it; the token is
+    left to CHATLABELS_ACCESS_TOKEN."""
     words = ["chatlabels", "check", "--base-url", options.base_url]
     words += ["--instance-id", options.instance_id]
     for chat in options.chats:
         words += ["--chat-id", chat]
     words += ["--profile", options.profile, "--max-examples", str(options.max_examples)]
-    if list(options.checks) != list(CHECKS):
+    words += limit_words(options)
+    if options.max_response_time is not None:
+        words += ["--max-response-time", f"{options.max_response_time:g}"]
+    if options.only:
+        words += ["--checks", ",".join(options.only)]
+    elif options.skip:
+        words += ["--skip", ",".join(options.skip)]
+    elif list(options.checks) != list(CHECKS):
         words += ["--checks", ",".join(options.checks)]
     words += ["--seed", str(seed)]
     return shlex.join(words)
+
+
+def limit_words(options: TargetOptions) -> list[str]:
+    """``--rate``, ``--timeout``, ``--max-time``, ``--max-body`` where not the default, for a
+    replay line (a replay at full speed could get a live account rate-limited)."""
+    words = []
+    if options.rate is not None:
+        words += ["--rate", f"{options.rate:g}"]
+    if options.timeout != DEFAULT_TIMEOUT:
+        words += ["--timeout", f"{options.timeout:g}"]
+    if options.max_time != DEFAULT_MAX_TIME:
+        words += ["--max-time", f"{options.max_time:g}"]
+    if options.max_body != DEFAULT_MAX_BODY:
+        words += ["--max-body", str(options.max_body)]
+    return words

@@ -1,8 +1,11 @@
 """An HTTP client for one target (the live API, the mock, a stub): the kit's only way out.
 
 ``Target`` knows the base URL and the credentials, spaces requests out to honour ``rate``,
-bounds each with a timeout, and records every exchange with the token already redacted, so
-nothing downstream (findings, reports, logs) can leak it. It is reusable on its own::
+bounds each by a deadline (``timeout`` seconds for connect, headers and whole body) and its
+body by ``max_body`` bytes (``wire.py``), waits out a 429/503 that carries ``Retry-After``
+(and backs off from a bare 429), and records every exchange with the secrets already
+redacted, so nothing downstream (findings, reports, logs) can leak them. It is reusable on
+its own::
 
     target = Target("https://api.wawp.net", instance_id="123", access_token=token, rate=2)
     exchange = target.chat_labels("5511999990000@c.us")
@@ -10,23 +13,41 @@ nothing downstream (findings, reports, logs) can leak it. It is reusable on its 
 
 A connection failure or a TLS error raises ``TargetUnreachable`` (the kit cannot run); a
 timeout is an answer like any other (``exchange.error``), because a hang is a finding. So is
-a redirect: it is never followed (that would hand the token to wherever it points).
+a redirect: it is never followed (that would hand the token to wherever it points). A body
+that is not strict JSON is kept with its ``problems`` (repeated keys, NaN, a byte-order
+mark, a lying Content-Encoding...), each at its JSON pointer. When the run's ``deadline``
+passes, or the target keeps refusing with 429, ``TargetStopped`` ends the run.
 """
 
 from __future__ import annotations
 
+import email.utils
 import json
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import requests
-
+from chatlabels.contract.strict_json import Problem, inspect
 from chatlabels.kit.findings import REDACTED, RequestInfo
+from chatlabels.kit.redact import Secrets
+from chatlabels.kit.wire import DEFAULT_MAX_BODY, Connection, NoAnswer, Unreachable
 
-__all__ = ["NOT_JSON", "SAME", "Credentials", "Exchange", "Target", "TargetUnreachable"]
+__all__ = [
+    "MAX_RETRIES",
+    "MAX_WAIT",
+    "NOT_JSON",
+    "SAME",
+    "Credentials",
+    "Exchange",
+    "OutOfTime",
+    "RateLimited",
+    "Target",
+    "TargetStopped",
+    "TargetUnreachable",
+]
 
 #: The body could not be parsed as JSON (``Exchange.json`` is this object then).
 NOT_JSON: Any = type("NotJson", (), {"__repr__": lambda self: "NOT_JSON"})()
@@ -34,13 +55,31 @@ NOT_JSON: Any = type("NotJson", (), {"__repr__": lambda self: "NOT_JSON"})()
 #: Send the target's own credentials (the default of every request method).
 SAME: Any = type("Same", (), {"__repr__": lambda self: "SAME"})()
 
+#: Throttled answers (429, or 503 with Retry-After) retried per request before giving up.
+MAX_RETRIES = 5
+#: The longest single wait a Retry-After may ask for (seconds); longer gives up at once.
+MAX_WAIT = 120.0
+
 _SECRET_QUERY = "access_token"
-_SECRET_HEADER = "access-token"
-_SECRET_HEADERS = {_SECRET_HEADER, "x-api-key", "x-admin-token"}
+_SECRET_HEADERS = {"access-token", "x-api-key", "x-admin-token"}
+_KEPT_TEXT = 2000  # characters of a body kept in ``Target.exchanges`` (memory stays bounded)
+_BOM = "\ufeff"
 
 
 class TargetUnreachable(Exception):
     """The target cannot be talked to at all (DNS, refused connection, TLS)."""
+
+
+class TargetStopped(Exception):
+    """The run must stop before its end; ``str()`` is the one-line reason."""
+
+
+class OutOfTime(TargetStopped):
+    """The run's ``--max-time`` passed."""
+
+
+class RateLimited(TargetStopped):
+    """The target kept answering 429 (or 503 with Retry-After) past the retry bound."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +92,11 @@ class Credentials:
 
 @dataclass(frozen=True)
 class Exchange:
-    """One request and what came back. ``status`` is None when no answer came (``error``)."""
+    """One request and what came back. ``status`` is None when no answer came (``error``).
+
+    ``problems`` are what a strict reader refuses in the answer, each at its JSON pointer;
+    ``echoed`` says the body held a secret sent with this request (now redacted in it).
+    """
 
     request: RequestInfo
     status: int | None
@@ -62,6 +105,9 @@ class Exchange:
     json: Any = NOT_JSON
     error: str | None = None
     elapsed: float = 0.0
+    problems: tuple[Problem, ...] = ()
+    echoed: bool = False
+    headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_json(self) -> bool:
@@ -78,12 +124,20 @@ def path_segment(value: str, *, raw_at: bool = False) -> str:
     return segment.replace(".", "%2E") if segment in {".", ".."} else segment
 
 
+#: Told of the run's progress: ``("sent", n)`` after each request, ``("wait", seconds)``
+#: before waiting out a throttled answer.
+Watcher = Callable[[str, float], None]
+
+
 @dataclass
 class Target:
     """A target API reached at ``base_url`` with one instance's credentials.
 
-    ``rate`` is the most requests per second (None: unthrottled); ``timeout`` bounds each
-    request in seconds. ``exchanges`` holds every exchange so far, redacted.
+    ``rate`` is the most requests per second (None: unthrottled); ``timeout`` is the deadline
+    of each request in seconds, ``max_body`` the most bytes read of a body, ``deadline`` a
+    ``time.monotonic()`` value after which no request starts (``--max-time``).
+    ``exchanges`` holds every exchange so far, redacted, each body cut to 2000 characters.
+    ``waits`` the seconds waited on each throttled answer.
     """
 
     base_url: str
@@ -92,14 +146,24 @@ class Target:
     rate: float | None = None
     timeout: float = 10.0
     verify: bool = True
+    max_body: int = DEFAULT_MAX_BODY
+    deadline: float | None = None
+    backoff: float = 1.0
+    secrets: Secrets = field(default_factory=lambda: Secrets(()), repr=False)
+    watcher: Watcher | None = field(default=None, repr=False)
     exchanges: list[Exchange] = field(default_factory=list, repr=False)
+    waits: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
         parts = urlsplit(self.base_url)
         if parts.scheme not in {"http", "https"} or not parts.netloc:
             raise ValueError(f"base URL {self.base_url!r} is not an http(s) URL")
-        self._session = requests.Session()
+        if self.timeout <= 0:
+            raise ValueError("--timeout must be more than 0 seconds")
+        self.secrets = self.secrets.with_values(self.access_token)
+        self.secrets = Secrets(self.secrets.values, (self.instance_id,))
+        self._connection = Connection(self.base_url, self.verify)
         self._lock = threading.Lock()
         self._next_at = 0.0
 
@@ -142,63 +206,123 @@ class Target:
             query.append(("instance_id", creds.instance_id))
         if creds.access_token is not None:
             query.append((_SECRET_QUERY, creds.access_token))
+        sent_secrets = [creds.access_token] + [
+            v for k, v in (headers or {}).items() if k.lower() in _SECRET_HEADERS
+        ]
         shown = RequestInfo(
             method,
             path,
-            tuple((k, REDACTED if k == _SECRET_QUERY else v) for k, v in query),
+            tuple((k, REDACTED if k == _SECRET_QUERY and v else v) for k, v in query),
             tuple(
-                (k, REDACTED if k.lower() in _SECRET_HEADERS else v)
+                (k, REDACTED if k.lower() in _SECRET_HEADERS and v else v)
                 for k, v in (headers or {}).items()
             ),
+            own_secrets=all(s in self.secrets.values for s in sent_secrets if s),
         )
         body = None if json_body is None else json.dumps(json_body).encode()
-        all_headers = {**(headers or {})}
+        all_headers = {
+            "Accept": "application/json",
+            "Accept-Encoding": "gzip, deflate",
+            "User-Agent": "chatlabels-kit",
+            **(headers or {}),
+        }
         if body is not None:
             all_headers["Content-Type"] = "application/json"
-        prepared = self._session.prepare_request(
-            requests.Request(method, self.base_url + path, data=body, headers=all_headers)
-        )
-        # Bypass requests' re-quoting of the path: the target must see exactly our encoding.
-        prepared.url = self.base_url + path + ("?" + _encode(query) if query else "")
-        exchange = self._send(prepared, shown)
+        # Our own encoding, exactly: the target must see the path as the check wrote it.
+        url = path + ("?" + _encode(query) if query else "")
+        exchange = self._with_retries(method, url, all_headers, body, shown, sent_secrets)
         with self._lock:
-            self.exchanges.append(exchange)
+            kept = exchange.text[:_KEPT_TEXT]
+            self.exchanges.append(replace(exchange, text=kept, json=NOT_JSON))
+        if self.watcher is not None:
+            self.watcher("sent", len(self.exchanges))
         return exchange
 
     def close(self) -> None:
-        """Close kept-alive connections (the target stays usable: they reopen on demand)."""
-        self._session.close()
+        """Close the kept-alive connection (the target stays usable: it reopens on demand)."""
+        self._connection.close()
 
-    def _send(self, prepared: requests.PreparedRequest, shown: RequestInfo) -> Exchange:
+    def _with_retries(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        shown: RequestInfo,
+        sent: list[str | None],
+    ) -> Exchange:
+        for attempt in range(MAX_RETRIES + 1):
+            exchange = self._send(method, url, headers, body, shown, sent)
+            wait = self._retry_wait(exchange, attempt)
+            if wait is None:
+                return exchange
+            if attempt == MAX_RETRIES or wait > MAX_WAIT:
+                asked = f"(asked to wait {wait:g}s) " if wait > MAX_WAIT else ""
+                raise RateLimited(
+                    f"rate-limited: {shown} answered {exchange.status} {asked}after "
+                    f"{attempt} retries; try a lower --rate"
+                )
+            if self.deadline is not None and time.monotonic() + wait > self.deadline:
+                raise OutOfTime(
+                    f"--max-time reached while waiting {wait:g}s on a {exchange.status}"
+                )
+            if self.watcher is not None:
+                self.watcher("wait", wait)
+            self.waits.append(wait)
+            time.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _retry_wait(self, exchange: Exchange, attempt: int) -> float | None:
+        """Seconds to wait before retrying a throttled answer, or None if it is final."""
+        if exchange.status not in {429, 503}:
+            return None
+        given = dict(exchange.headers).get("retry-after")
+        if given is not None:
+            return _retry_after(given)
+        return self.backoff * 2**attempt if exchange.status == 429 else None
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        shown: RequestInfo,
+        sent: list[str | None],
+    ) -> Exchange:
         self._throttle()
-        started = time.perf_counter()
+        now = time.monotonic()
+        deadline = now + self.timeout
+        if self.deadline is not None:
+            if now >= self.deadline:
+                raise OutOfTime("--max-time reached")
+            deadline = min(deadline, self.deadline)
         try:
-            # A 3xx is an answer to judge: following it would forward the query token to
-            # wherever the target points and judge someone else's answer.
-            response = self._session.send(
-                prepared, timeout=self.timeout, verify=self.verify, allow_redirects=False
+            raw = self._connection.fetch(
+                method, url, headers=headers, body=body, deadline=deadline, max_body=self.max_body
             )
-        except requests.exceptions.SSLError as exc:
-            reason = _reason(exc, self.access_token)
-            raise TargetUnreachable(f"TLS error talking to {self.base_url}: {reason}") from None
-        except requests.exceptions.Timeout:
-            return Exchange(shown, None, error=f"no answer within {self.timeout:g}s")
-        except requests.exceptions.RequestException as exc:
-            reason = _reason(exc, self.access_token)
+        except Unreachable as exc:
+            reason = self.secrets.scrub(str(exc))
             raise TargetUnreachable(f"cannot reach {self.base_url}: {reason}") from None
-        elapsed = time.perf_counter() - started
-        text = response.text
-        try:
-            body = json.loads(text)
-        except ValueError:
-            body = NOT_JSON
+        except NoAnswer as exc:
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                raise OutOfTime("--max-time reached") from None
+            error = f"no answer within {self.timeout:g}s" if exc.timed_out else str(exc)
+            return Exchange(shown, None, error=error)
+        text = raw.body.decode("utf-8", errors="replace")
+        echoed = self.secrets.found_in(text, sent)
+        secrets = self.secrets.with_values(*sent)
+        document, problems = _parse(text, raw.problem)
         return Exchange(
             shown,
-            response.status_code,
-            content_type=response.headers.get("Content-Type", ""),
-            text=text,
-            json=body,
-            elapsed=elapsed,
+            raw.status,
+            content_type=raw.headers.get("content-type", ""),
+            text=secrets.scrub(text),
+            json=document if document is NOT_JSON else secrets.scrub_json(document),
+            elapsed=raw.elapsed,
+            problems=tuple(Problem(p.pointer, secrets.scrub(p.reason)) for p in problems),
+            echoed=echoed,
+            headers=tuple(raw.headers.items()),
         )
 
     def _throttle(self) -> None:
@@ -212,14 +336,37 @@ class Target:
             time.sleep(wait)
 
 
+def _parse(text: str, problem: str | None) -> tuple[Any, list[Problem]]:
+    """The body as JSON (or NOT_JSON) and what a strict reader refuses in it."""
+    problems = [Problem("", problem)] if problem else []
+    if problem or not text.strip():
+        return NOT_JSON, problems
+    if text.startswith(_BOM):
+        problems.append(Problem("", "a byte-order mark before the JSON (RFC 8259 section 8.1)"))
+        text = text[1:]
+    try:
+        document, found = inspect(text)
+    except ValueError as exc:
+        if "nested" in str(exc):
+            problems.append(Problem("", str(exc)))
+        return NOT_JSON, problems
+    problems += found
+    if any("nested" in p.reason for p in found):
+        return NOT_JSON, problems  # too deep to judge safely: the problem is the finding
+    return document, problems
+
+
+def _retry_after(value: str) -> float:
+    """``Retry-After`` in seconds: delta-seconds or an HTTP date (RFC 9110 section 10.2.3)."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return 1.0  # unreadable: wait a little, as for a bare 429's first backoff
+    return max(when.timestamp() - time.time(), 0.0)
+
+
 def _encode(query: list[tuple[str, str]]) -> str:
     return "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in query)
-
-
-def _reason(exc: Exception, secret: str) -> str:
-    """The innermost cause of a requests error, on one line, the token scrubbed."""
-    cause: BaseException = exc
-    while cause.__cause__ is not None or cause.__context__ is not None:
-        cause = cause.__cause__ or cause.__context__  # type: ignore[assignment]
-    text = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
-    return text.replace(secret, REDACTED) if secret else text

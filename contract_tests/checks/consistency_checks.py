@@ -31,6 +31,12 @@ __all__ = [
 @check("every label a chat carries is in GET /v2/labels with the same name and color")
 def labels_in_directory(ctx: CheckContext) -> None:
     directory = ctx.directory_answer()
+    if not any(
+        _label_items(ctx.chat_answer(chat).json)
+        for chat in ctx.chats
+        if ctx.chat_answer(chat).status == 200
+    ):
+        ctx.skip("labels_in_directory", "nothing to judge: the chats given carry no label")
     entries = _label_items(directory.json) if directory.status == 200 else []
     by_id = {label["id"]: label for _, label in entries if isinstance(label.get("id"), str)}
     for chat in ctx.chats:
@@ -88,6 +94,8 @@ def answers_are_stable(ctx: CheckContext) -> None:
 
 @check("every spelling of one chat (raw @ or %40, @s.whatsapp.net, a bare number) gets one answer")
 def chat_id_forms_agree(ctx: CheckContext) -> None:
+    if not any(ctx.chat_answer(chat).status == 200 for chat in ctx.chats):
+        ctx.skip("chat_id_forms_agree", "nothing to judge: no chat given answered 200")
     for chat in ctx.chats:
         first = ctx.chat_answer(chat)
         if first.status != 200:
@@ -115,22 +123,52 @@ def header_token_accepted(ctx: CheckContext) -> None:
         ctx.add(_disagreement("header_token_accepted", first, answer, "with the query token"))
 
 
-@check("GET /v2/labels/{id} and GET /v2/labels/{id}/chats agree with the chat's labels")
+@check(
+    "GET /v2/labels/{id} answers for every label the directory lists, with the chat's name "
+    "and color; GET /v2/labels/{id}/chats lists every chat carrying the label, and only those"
+)
 def label_lookups_agree(ctx: CheckContext) -> None:
-    """Where the target serves these calls (a 200), they must tell the same story as Get
-    Chat Labels; an endpoint it does not serve is no finding here."""
+    """Where the target serves these calls, they must tell the same story as Get Chat Labels
+    and the directory, read both ways: from a chat to its labels' chat lists, and from a
+    label's chat list back to each chat's labels. A target that serves neither look-up
+    (404/405/501 for every label) is skipped as "not served"."""
+    name = "label_lookups_agree"
+    directory = ctx.directory_answer()
+    listed = [label for _, label in _label_items(directory.json)] if directory.status == 200 else []
+    carried: dict[str, tuple[str, str, dict[str, Any]]] = {}  # label id -> (chat, key, label)
     for chat in ctx.chats:
         answer = ctx.chat_answer(chat)
-        if answer.status != 200:
-            continue
-        for key, label in _label_items(answer.json):
-            label_id = label.get("id")
-            if not isinstance(label_id, str) or not label_id.isdigit():
-                continue
-            single = ctx.target.get(f"/v2/labels/{label_id}")
-            if single.status == 200:
-                ctx.add(_lookup_findings(single, label, f"chat {chat} shows at /{key}"))
-            ctx.add(_chats_with_label_findings(ctx, chat, label_id))
+        for key, label in _label_items(answer.json) if answer.status == 200 else []:
+            carried.setdefault(str(label.get("id")), (chat, key, label))
+    ids = [str(label.get("id")) for label in listed] + list(carried)
+    ids = [i for i in dict.fromkeys(ids) if i.isdigit()][:_MAX_LOOKUPS]
+    if not ids:
+        ctx.skip(name, "nothing to judge: no label in the directory nor on the chats given")
+        return
+    singles = {label_id: ctx.target.get(f"/v2/labels/{label_id}") for label_id in ids}
+    listings = {label_id: ctx.target.get(f"/v2/labels/{label_id}/chats") for label_id in ids}
+    lookups = [*singles.values(), *listings.values()]
+    if all(answer.status in _NOT_SERVED for answer in lookups):
+        ctx.skip(name, "not served by the target: GET /v2/labels/{id} answers 404/405/501")
+        return
+    for label_id, single in singles.items():
+        if single.status == 200 and label_id in carried:
+            chat, key, label = carried[label_id]
+            ctx.add(_lookup_findings(single, label, f"chat {chat} shows at /{key}"))
+        elif single.status == 404 and any(a.status == 200 for a in singles.values()):
+            expected = f"200: label {label_id} is listed by {directory.request}"
+            ctx.add([Finding(name, single.request, "", expected, "404")])
+    read_back: set[str] = set()
+    for label_id, listing in listings.items():
+        if listing.status == 200:
+            ctx.add(_listing_findings(ctx, label_id, listing, carried.get(label_id), read_back))
+
+
+#: Labels looked up per run (each costs two requests).
+_MAX_LOOKUPS = 20
+#: Chats named by the labels' lists and read back, besides the chats given (a request each).
+_MAX_READ_BACK = 5
+_NOT_SERVED = {404, 405, 501}
 
 
 def _lookup_findings(single: Exchange, label: dict[str, Any], where: str) -> list[Finding]:
@@ -150,19 +188,58 @@ def _lookup_findings(single: Exchange, label: dict[str, Any], where: str) -> lis
     ]
 
 
-def _chats_with_label_findings(ctx: CheckContext, chat: str, label_id: str) -> list[Finding]:
-    listing = ctx.target.get(f"/v2/labels/{label_id}/chats")
-    if listing.status != 200:
-        return []
+def _listing_findings(
+    ctx: CheckContext,
+    label_id: str,
+    listing: Exchange,
+    carrier: tuple[str, str, dict[str, Any]] | None,
+    read_back: set[str],
+) -> list[Finding]:
+    """``GET /v2/labels/{id}/chats``: well-formed, person chats in their canonical ``@c.us``
+    form (another form is a named drift), naming the chat that carries the label, and each
+    chat it names carrying the label (read back for the chats given and a few more in all:
+    ``read_back`` holds those read so far)."""
+    name = "label_lookups_agree"
     entries = listing.json if isinstance(listing.json, list) else None
     if entries is None or not all(isinstance(e, dict) and "id" in e for e in entries):
         expected = 'an array of {"id": <chat id>} objects'
-        return [Finding("label_lookups_agree", listing.request, "", expected, shown(listing.json))]
-    listed = {canonical_chat_id(str(e["id"])) for e in entries}
-    if canonical_chat_id(chat) in listed:
-        return []
-    expected = f"{chat}, which carries label {label_id}"
-    return [Finding("label_lookups_agree", listing.request, "", expected, shown(entries))]
+        return [Finding(name, listing.request, "", expected, shown(listing.json))]
+    findings: list[Finding] = []
+    listed: dict[str, str] = {}
+    for index, entry in enumerate(entries):
+        given = str(entry["id"])
+        canonical = canonical_chat_id(given)
+        if canonical is None:
+            findings.append(
+                Finding(name, listing.request, f"/{index}/id", "a chat id", shown(given))
+            )
+            continue
+        listed.setdefault(canonical, f"/{index}/id")
+        if canonical != given:
+            findings.append(
+                Finding(
+                    name,
+                    listing.request,
+                    f"/{index}/id",
+                    f"the canonical form {canonical}",
+                    shown(given),
+                    severity="warning" if ctx.profile == "lenient" else "error",
+                    drift="chat-id-form",
+                )
+            )
+    if carrier is not None and canonical_chat_id(carrier[0]) not in listed:
+        expected = f"{carrier[0]}, which carries label {label_id}"
+        findings.append(Finding(name, listing.request, "", expected, shown(entries)))
+    for chat, pointer in listed.items():
+        if chat not in ctx.chats and len(read_back) >= _MAX_READ_BACK:
+            continue
+        read_back.add(chat)
+        answer = ctx.chat_answer(chat)
+        ids = {str(label.get("id")) for _, label in _label_items(answer.json)}
+        if answer.status == 200 and label_id not in ids:
+            expected = f"label {label_id}, as {listing.request} lists this chat at {pointer}"
+            findings.append(Finding(name, answer.request, "", expected, shown(answer.json)))
+    return findings
 
 
 def equivalent_forms(chat: str) -> list[tuple[str, bool]]:

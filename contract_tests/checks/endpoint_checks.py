@@ -20,6 +20,7 @@ import string
 from hypothesis import strategies as st
 
 from chatlabels.kit import strategies
+from chatlabels.kit.checks.answer_checks import answers_are_strict_json, answers_within_time_budget
 from chatlabels.kit.checks.consistency_checks import (
     answers_are_stable,
     chat_id_forms_agree,
@@ -39,11 +40,21 @@ __all__ = ["CHECKS", "RUN_ORDER", "Check", "malformed_answer_findings"]
 def _answer(exchange: Exchange) -> str:
     if exchange.status is None:
         return exchange.error or "no answer"
-    body = shown(exchange.json) if exchange.is_json else f"non-JSON body {exchange.text[:60]!r}"
+    if exchange.is_json:
+        body = shown(exchange.json)
+    elif exchange.problems:
+        body = f"unreadable body: {exchange.problems[0].reason}"
+    else:
+        body = f"non-JSON body {exchange.text[:60]!r}"
     return f"{exchange.status} {body}"
 
 
 def _body_findings(ctx: CheckContext, only: str) -> None:
+    if only != "chat_labels_body_conforms" and not any(
+        ctx.chat_answer(chat).status == 200 and _label_count(ctx.chat_answer(chat).json)
+        for chat in ctx.chats
+    ):
+        ctx.skip(only, "nothing to judge: the chats given carry no label")
     for chat in ctx.chats:
         answer = ctx.chat_answer(chat)
         if answer.status != 200 or not answer.is_json:
@@ -54,6 +65,10 @@ def _body_findings(ctx: CheckContext, only: str) -> None:
             continue
         findings = label_list_findings(answer.json, profile=ctx.profile, request=answer.request)
         ctx.add([f for f in findings if f.check == only])
+
+
+def _label_count(body: object) -> int:
+    return len(body) if isinstance(body, list | dict) else 0
 
 
 @check("the 200 body of Get Chat Labels is a JSON array matching chat-labels.schema.json")
@@ -118,11 +133,12 @@ def auth_is_enforced(ctx: CheckContext) -> None:
         "no instance_id": (chat_path, Credentials(None, real.access_token), {}),
         "no token on GET /v2/labels": ("/v2/labels", no_token, {}),
     }
+    # A gateway that compares a prefix, or ignores case, lets a near miss in.
+    for case, token in near_misses(real.access_token or "").items():
+        cases[case] = (chat_path, Credentials(real.instance_id, token), {})
     for case, (path, credentials, headers) in cases.items():
         answer = ctx.target.request("GET", path, headers=headers, credentials=credentials)
-        sent = (real.access_token, credentials.access_token, *headers.values())
-        secrets = [s for s in sent if s]
-        findings = _rejection_findings(answer, "auth_is_enforced", f"a 4xx for {case}", secrets)
+        findings = _rejection_findings(answer, "auth_is_enforced", f"a 4xx for {case}")
         # A missing instance_id is a malformed request (400) as much as a failed login.
         if not findings and answer.status != 401 and credentials.instance_id is not None:
             # The provider documents 401 "Unauthorized - Invalid or Missing Access Token".
@@ -140,10 +156,23 @@ def auth_is_enforced(ctx: CheckContext) -> None:
         ctx.add(findings)
 
 
-def _rejection_findings(
-    answer: Exchange, check: str, expected: str, secrets: list[str]
-) -> list[Finding]:
-    """Findings unless ``answer`` is a 4xx JSON error body that echoes no secret."""
+def near_misses(token: str) -> dict[str, str]:
+    """Tokens one slip away from ``token``, by what each tries: a prefix (a gateway that
+    compares the first 8 characters), the last character changed, the case swapped."""
+    if len(token) < 2:
+        return {}
+    last = "0" if token[-1] != "0" else "1"
+    misses = {
+        "a prefix of the token": token[: min(8, len(token) - 1)],
+        "the token with its last character changed": token[:-1] + last,
+        "the token in another case": token.swapcase(),
+    }
+    return {case: miss for case, miss in misses.items() if miss != token}
+
+
+def _rejection_findings(answer: Exchange, check: str, expected: str) -> list[Finding]:
+    """Findings unless ``answer`` is a 4xx JSON error body that echoes no secret it was sent
+    (``Exchange.echoed``: the target redacted it already, before any cut)."""
     if answer.status is None or not 400 <= answer.status < 500:
         return [Finding(check, answer.request, "", expected, _answer(answer))]
     if not answer.is_json:
@@ -152,16 +181,16 @@ def _rejection_findings(
     findings = error_body_findings(
         answer.json, check=check, request=answer.request, status=answer.status
     )
-    if any(secret in answer.text for secret in secrets):
+    if answer.echoed:
         findings.append(
             Finding(check, answer.request, "", "an error body without the token", "the token")
         )
     return findings
 
 
-def malformed_answer_findings(answer: Exchange, secrets: list[str] = ()) -> list[Finding]:  # type: ignore[assignment]
+def malformed_answer_findings(answer: Exchange) -> list[Finding]:
     return _rejection_findings(
-        answer, "malformed_chat_ids_rejected", "a 4xx JSON error for a malformed chat id", secrets
+        answer, "malformed_chat_ids_rejected", "a 4xx JSON error for a malformed chat id"
     )
 
 
@@ -179,12 +208,47 @@ MALFORMED_EXAMPLES = [
 
 @check("malformed chat ids get a 4xx JSON error, never a 5xx, a hang or HTML")
 def malformed_chat_ids_rejected(ctx: CheckContext) -> None:
-    secrets = [ctx.target.access_token]
     ctx.search(
         strategies.invalid_chat_ids(),
-        lambda chat_id: malformed_answer_findings(ctx.target.chat_labels(chat_id), secrets),
+        lambda chat_id: malformed_answer_findings(ctx.target.chat_labels(chat_id)),
         fixed=MALFORMED_EXAMPLES,
     )
+
+
+#: Label ids that are not digit strings, one per way a route may mishandle them.
+MALFORMED_LABEL_IDS = ["abc", "1.5", "-1", "1 2", "%2E%2E", "9" * 200, "\u0661"]
+
+
+@check("malformed label ids get a 4xx JSON error on every route that takes one")
+def malformed_label_ids_rejected(ctx: CheckContext) -> None:
+    """``GET /v2/labels/{id}`` and ``GET /v2/labels/{id}/chats`` with ids that are not digit
+    strings. A target that serves neither route (404/405/501 for a real label too) is not
+    judged."""
+    name = "malformed_label_ids_rejected"
+    served = [
+        rest
+        for rest in ("", "/chats")
+        if ctx.target.get(f"/v2/labels/{_probe_label(ctx)}{rest}").status not in {404, 405, 501}
+    ]
+    if not served:
+        ctx.skip(name, "not served by the target: GET /v2/labels/{id} answers 404/405/501")
+        return
+    for label_id in MALFORMED_LABEL_IDS:
+        segment = label_id if label_id.startswith("%") else path_segment(label_id)
+        for rest in served:
+            answer = ctx.target.get(f"/v2/labels/{segment}{rest}")
+            ctx.add(_rejection_findings(answer, name, "a 4xx JSON error for a malformed label id"))
+
+
+def _probe_label(ctx: CheckContext) -> str:
+    """A label id the directory lists (``1`` when it lists none)."""
+    body = ctx.directory_answer().json
+    ids = (
+        [item.get("id") for item in body if isinstance(item, dict)]
+        if isinstance(body, list)
+        else []
+    )
+    return next((i for i in ids if isinstance(i, str) and i.isdigit()), "1")
 
 
 #: One example per form of the contract's section 4, tried before the generated ones.
@@ -272,7 +336,10 @@ RUN_ORDER = (
     label_lookups_agree,
     auth_is_enforced,
     malformed_chat_ids_rejected,
+    malformed_label_ids_rejected,
     well_formed_chat_ids_accepted,
+    answers_are_strict_json,
+    answers_within_time_budget,
     content_type_is_json,
 )
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from chatlabels.kit.cli.record import add_record_command
+from chatlabels.kit.progress import Progress
 
 __all__ = ["TOKEN_ENV", "add_commands", "target_fields"]
 
@@ -81,11 +82,53 @@ def _add_check(commands: argparse._SubParsersAction) -> None:
     )
     check.add_argument("--seed", type=int, default=None, help="replay a run's random choices")
     _add_stateful_flags(check)
+    _add_run_limits(check)
     check.add_argument("--checks", type=_names, metavar="A,B", help="run only these checks")
     check.add_argument("--skip", type=_names, metavar="A,B", help="do not run these checks")
     check.add_argument("--junit-xml", metavar="PATH", help="also write a JUnit XML report")
-    check.add_argument("--report-json", metavar="PATH", help="also write a JSON report")
+    check.add_argument(
+        "--report-json", metavar="PATH", help="also write a JSON report (- for stdout)"
+    )
     check.set_defaults(run=_run_check)
+
+
+def _add_run_limits(check: argparse.ArgumentParser) -> None:
+    """Options that bound a run and the reports it writes (issue 11)."""
+    from chatlabels.kit.runner import DEFAULT_MAX_TIME
+    from chatlabels.kit.wire import DEFAULT_MAX_BODY
+
+    check.add_argument(
+        "--max-time",
+        dest="max_time",
+        type=float,
+        default=DEFAULT_MAX_TIME,
+        metavar="S",
+        help=f"seconds the whole run may take; then a partial report and exit 2 "
+        f"(default {DEFAULT_MAX_TIME:g})",
+    )
+    check.add_argument(
+        "--max-body",
+        dest="max_body",
+        type=int,
+        default=DEFAULT_MAX_BODY,
+        metavar="BYTES",
+        help=f"bytes of an answer read, after decompression; a larger one is a finding "
+        f"(default {DEFAULT_MAX_BODY})",
+    )
+    check.add_argument(
+        "--max-response-time",
+        dest="max_response_time",
+        type=float,
+        default=None,
+        metavar="S",
+        help="an answer slower than S seconds is a finding (default: not judged)",
+    )
+    check.add_argument(
+        "--report-html",
+        dest="report_html",
+        metavar="PATH",
+        help="also write a self-contained HTML report, for a browser",
+    )
 
 
 def _run_check(args: argparse.Namespace) -> int:
@@ -102,6 +145,7 @@ def _run_check(args: argparse.Namespace) -> int:
         if missing:
             flags = ", ".join("--" + m.replace("_", "-") for m in missing)
             raise CannotRun(f"missing {flags}")
+        _check_report_paths(args)
         if args.stateful:
             from chatlabels.kit.stateful.run import options_from_args, run_stateful
 
@@ -111,12 +155,38 @@ def _run_check(args: argparse.Namespace) -> int:
             **target_fields(args),
             profile=args.profile,
             checks=select_checks(args.checks, args.skip),
+            max_response_time=args.max_response_time,
+            only=args.checks,
+            skip=args.skip,
         )
         report = run(options)
     except CannotRun as exc:
         print(f"chatlabels check: cannot run: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # before the run began (a run catches its own)
+        print("chatlabels check: interrupted", file=sys.stderr)
+        return 130
     return _show(report, args)
+
+
+def _check_report_paths(args: argparse.Namespace) -> None:
+    """Refuse a report path that cannot be written before the first request is sent, so a
+    long run does not end in "cannot write the report"."""
+    from chatlabels.kit.runner import CannotRun
+
+    for flag in ("junit_xml", "report_json", "report_html"):
+        path = getattr(args, flag, None)
+        if not path or (path == "-" and flag == "report_json"):
+            continue
+        where = Path(path)
+        parent = where.parent if str(where.parent) else Path(".")
+        option = "--" + flag.replace("_", "-")
+        if where.is_dir():
+            raise CannotRun(f"{option} {path} is a directory")
+        if not parent.is_dir() or not os.access(parent, os.W_OK):
+            raise CannotRun(f"{option} {path}: cannot write in {parent}")
+        if where.exists() and not os.access(where, os.W_OK):
+            raise CannotRun(f"{option} {path}: the file is not writable")
 
 
 def target_fields(args: argparse.Namespace) -> dict[str, Any]:
@@ -131,18 +201,25 @@ def target_fields(args: argparse.Namespace) -> dict[str, Any]:
         "rate": args.rate,
         "timeout": args.timeout,
         "seed": args.seed,
+        "max_time": args.max_time,
+        "max_body": args.max_body,
+        "progress": Progress(),
     }
 
 
 def _show(report: Any, args: argparse.Namespace) -> int:
+    """Print the report (to stderr when the JSON report takes stdout), write the files."""
+    from chatlabels.kit.html_report import write_html
     from chatlabels.kit.report import render_terminal, write_json, write_junit
 
-    print(render_terminal(report))
+    print(render_terminal(report), file=sys.stderr if args.report_json == "-" else sys.stdout)
     try:
         if args.junit_xml:
             write_junit(report, args.junit_xml)
         if args.report_json:
             write_json(report, args.report_json)
+        if args.report_html:
+            write_html(report, args.report_html)
     except OSError as exc:
         print(f"chatlabels check: cannot write the report: {exc}", file=sys.stderr)
         return 2

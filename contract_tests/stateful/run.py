@@ -27,10 +27,18 @@ from hypothesis.stateful import run_state_machine_as_test
 from chatlabels.contract.chat_ids import ACCEPTED_FORMS, is_chat_id
 from chatlabels.kit.cli.check import target_fields
 from chatlabels.kit.findings import Finding, Report
-from chatlabels.kit.runner import CannotRun, run_on_target
+from chatlabels.kit.progress import Progress
+from chatlabels.kit.runner import (
+    DEFAULT_MAX_TIME,
+    DEFAULT_TIMEOUT,
+    CannotRun,
+    limit_words,
+    run_on_target,
+)
 from chatlabels.kit.stateful.machine import LabelsMachine, Steps, machine_for
 from chatlabels.kit.stateful.session import LabelsApi, SnapshotFailed, restore, take_snapshot
 from chatlabels.kit.target import Target, TargetUnreachable
+from chatlabels.kit.wire import DEFAULT_MAX_BODY
 
 __all__ = [
     "API_KEY_ENV",
@@ -65,8 +73,11 @@ class StatefulOptions:
     max_examples: int = 20
     steps: int = 30
     rate: float | None = None
-    timeout: float = 10.0
+    timeout: float = DEFAULT_TIMEOUT
     seed: int | None = None
+    max_time: float = DEFAULT_MAX_TIME
+    max_body: int = DEFAULT_MAX_BODY
+    progress: Progress = field(default_factory=lambda: Progress(enabled=False), repr=False)
 
 
 def options_from_args(args: Any) -> StatefulOptions:
@@ -97,6 +108,7 @@ def run_stateful(options: StatefulOptions) -> Report:
         checks=list(STATEFUL_CHECKS),
         secrets=tuple(s for s in (options.access_token, options.api_key) if s),
         replay=replay_command(options, chosen_seed),
+        progress=options.progress,
     )
 
 
@@ -130,6 +142,11 @@ def _run(api: LabelsApi, options: StatefulOptions, report: Report, chosen_seed: 
     except SnapshotFailed as exc:
         raise CannotRun(f"cannot read the starting state: {exc}") from None
     webhooks = api.mock_webhooks() if mock else []
+    if mock:
+        report.skip("stateful_restore", "not needed: the mock is reset after the run")
+    if not webhooks:
+        reason = "no webhooks in the instance's fixture" if mock else "only the mock's are read"
+        report.skip("stateful_webhook_agreement", f"nothing to judge: {reason}")
     machine = machine_for(api, snapshot, mock=mock, chats=options.chats, webhooks=webhooks)
     failure = _search(machine, options, chosen_seed)
     if failure is not None:
@@ -207,5 +224,6 @@ def replay_command(options: StatefulOptions, chosen_seed: int) -> str:
     if options.allow_writes:
         words.append("--allow-writes")
     words += ["--max-examples", str(options.max_examples), "--steps", str(options.steps)]
+    words += limit_words(options)
     words += ["--seed", str(chosen_seed)]
     return shlex.join(words)

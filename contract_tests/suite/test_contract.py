@@ -16,6 +16,8 @@ from chatlabels.kit.checks.endpoint_checks import CHECKS
 
 @pytest.mark.parametrize("check", list(CHECKS))
 def test_contract(check: str, contract_report: Any) -> None:
+    if contract_report.status(check) == "skipped":
+        pytest.skip(contract_report.skipped[check])
     findings = contract_report.of_check(check)
     for finding in findings:
         if finding.severity == "warning":

@@ -19,6 +19,7 @@ from chatlabels.mock.serving.server import WaitressThread
 INSTANCE_ID = "42"
 TOKEN = "tok-S3cr3t-Xq9vZ7"  # long and distinctive: grep for it in every output
 CHAT = "5511999990000@c.us"
+OTHER_CHAT = "5511988887777@c.us"  # carries no label
 
 BREAKAGES = (
     "none",
@@ -49,6 +50,11 @@ BREAKAGES = (
     "empty-token-accepted",
     "header-bypass",
     "directory-open",
+    "prefix-token",
+    "label-id-500",
+    "label-404-while-listed",
+    "chat-id-form-drift",
+    "label-list-names-other-chat",
 )
 
 
@@ -83,6 +89,8 @@ def broken_app(breakage: str) -> Flask:
         instance_id = request.args.get("instance_id")
         if breakage == "instance-id-optional" and instance_id is None:
             instance_id = INSTANCE_ID
+        if breakage == "prefix-token" and given is not None and len(given) >= 8:
+            given = TOKEN if TOKEN.startswith(given[:8]) else given
         if instance_id == INSTANCE_ID and given == TOKEN:
             return None
         if breakage == "token-echoed":
@@ -107,10 +115,19 @@ def broken_app(breakage: str) -> Flask:
             return jsonify(directory[:1])
         return jsonify(directory)
 
+    def bad_label_id(label_id: str) -> Response | None:
+        if label_id.isascii() and label_id.isdigit() and len(label_id) <= 32:
+            return None
+        if breakage == "label-id-500":
+            return Response("<html><body>Server Error</body></html>", 500, mimetype="text/html")
+        return error(400, "labelId is not a label id", "invalid_parameter")
+
     @app.get("/v2/labels/<label_id>")
     def label(label_id: str) -> Response:
-        if (refused := denied()) is not None:
+        if (refused := denied() or bad_label_id(label_id)) is not None:
             return refused
+        if breakage == "label-404-while-listed" and label_id == "2":
+            return error(404, "Label not found", "label_not_found")
         for entry in directory:
             if entry["id"] == label_id:
                 renamed = breakage == "label-lookup-renamed"
@@ -119,10 +136,16 @@ def broken_app(breakage: str) -> Flask:
 
     @app.get("/v2/labels/<label_id>/chats")
     def chats_with_label(label_id: str) -> Response:
-        if (refused := denied()) is not None:
+        if (refused := denied() or bad_label_id(label_id)) is not None:
             return refused
-        known = breakage != "chats-with-label-missing" and label_id in {"1", "2"}
-        return jsonify([{"id": CHAT}] if known else [])
+        if label_id not in {"1", "2"}:
+            return error(404, "Label not found", "label_not_found")
+        listed = CHAT
+        if breakage == "chat-id-form-drift":
+            listed = CHAT.replace("@c.us", "@s.whatsapp.net")
+        if breakage == "label-list-names-other-chat" and label_id == "2":
+            return jsonify([{"id": CHAT}, {"id": OTHER_CHAT}])
+        return jsonify([] if breakage == "chats-with-label-missing" else [{"id": listed}])
 
     @app.get("/v2/labels/chats/", defaults={"chat_id": ""})
     @app.get("/v2/labels/chats/<path:chat_id>")

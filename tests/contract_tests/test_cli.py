@@ -113,7 +113,7 @@ def test_token_from_environment(monkeypatch: Any, capsys: pytest.CaptureFixture[
     monkeypatch.setenv("CHATLABELS_ACCESS_TOKEN", TOKEN)
     with serving(broken_app("none")) as url:
         assert main(check(url, "--max-examples", "3")) == 0
-    assert "13 passed" in capsys.readouterr().out
+    assert "15 passed, 0 failed, 0 warned, 1 skipped" in capsys.readouterr().out
 
 
 def test_checks_and_skip_select_by_name(tmp_path: Path) -> None:
@@ -123,12 +123,16 @@ def test_checks_and_skip_select_by_name(tmp_path: Path) -> None:
             url, "--access-token", TOKEN, "--checks", "auth_is_enforced,answers_are_stable"
         )
         assert main([*only, "--report-json", str(report)]) == 1
-        assert list(json.loads(report.read_text())["checks"]) == [
-            "answers_are_stable",
-            "auth_is_enforced",
-        ]
+        data = json.loads(report.read_text())
+        run = [name for name, status in data["checks"].items() if status != "skipped"]
+        assert run == ["answers_are_stable", "auth_is_enforced"]
+        assert data["skipped"]["chat_labels_body_conforms"] == "not selected"
+        assert data["summary"]["skipped"] == len(CHECKS) - 2
         skipped = check(url, "--access-token", TOKEN, "--skip", "auth_is_enforced")
-        assert main([*skipped, "--max-examples", "3"]) == 0
+        assert main([*skipped, "--max-examples", "3", "--report-json", str(report)]) == 0
+        data = json.loads(report.read_text())
+        assert data["checks"]["auth_is_enforced"] == "skipped"
+        assert "--skip auth_is_enforced" in data["replay"] and "--checks" not in data["replay"]
 
 
 def test_junit_and_json_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 from flask import Flask, redirect, request
 from hypothesis import given
 
@@ -59,9 +60,12 @@ def test_tokens_are_url_safe(token: str) -> None:
     assert 12 <= len(token) <= 40 and path_segment(token) == token
 
 
-def test_a_redirect_is_judged_not_followed_and_the_token_stays_home() -> None:
+def test_a_redirect_is_judged_not_followed_and_the_token_stays_home(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """A target answering 302 to elsewhere (here a correct stub that records the tokens it
-    gets): the kit must not follow it, so the token never leaves, and the 302 fails the run."""
+    gets): the kit must not follow it, so the token never leaves, and a base URL that only
+    redirects is refused as not the API (exit 2)."""
     elsewhere = broken_app("none")
     tokens_received: list[str] = []
 
@@ -83,4 +87,5 @@ def test_a_redirect_is_judged_not_followed_and_the_token_stays_home() -> None:
             code = main(["check", "--base-url", url, *args, "--max-examples", "3"])
     assert exchange.status == 302
     assert tokens_received == []
-    assert code == 1
+    assert code == 2
+    assert "answered 302" in capsys.readouterr().err
