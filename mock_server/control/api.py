@@ -18,11 +18,14 @@ from chatlabels.contract import strict_json
 from chatlabels.contract.fixture_secrets import redact_secrets
 from chatlabels.contract.schemas import json_pointer, validator
 from chatlabels.mock.control.control import Control
+from chatlabels.mock.control.dashboard import dashboard_response
 from chatlabels.mock.control.guard import AdminGuard
 from chatlabels.mock.http.errors import ApiError, InvalidDocument
 from chatlabels.mock.limits import DEFAULT_MAX_LONG_POLLS, DEFAULT_MAX_WAIT_SECONDS, ServerLimits
 
 __all__ = ["admin_blueprint"]
+
+_DASHBOARD_FILES = {"admin.dashboard", "admin.dashboard_script", "admin.dashboard_style"}
 
 
 def admin_blueprint(
@@ -39,7 +42,21 @@ def admin_blueprint(
 
     @bp.before_request
     def check_access() -> None:
-        guard.check(request)
+        # The dashboard's files hold no data: they load without the token, which the page
+        # then asks for and sends itself; every other rule applies to them too.
+        guard.check(request, token_required=request.endpoint not in _DASHBOARD_FILES)
+
+    @bp.get("/")
+    def dashboard() -> Response:
+        return dashboard_response("index.html")
+
+    @bp.get("/dashboard.js")
+    def dashboard_script() -> Response:
+        return dashboard_response("dashboard.js")
+
+    @bp.get("/dashboard.css")
+    def dashboard_style() -> Response:
+        return dashboard_response("dashboard.css")
 
     @bp.get("/health")
     def health() -> Response:

@@ -85,8 +85,11 @@ class AdminGuard:
     def _allowed(self, name: str | None) -> bool:
         return name is not None and (is_loopback_name(name) or name.rstrip(".") in self._public)
 
-    def check(self, request: Request) -> None:
-        """Raise the ApiError that refuses ``request``, or return when it may go on."""
+    def check(self, request: Request, *, token_required: bool = True) -> None:
+        """Raise the ApiError that refuses ``request``, or return when it may go on.
+
+        ``token_required=False`` (the dashboard's static files, which hold no data) skips
+        only the token comparison: Host, Origin and "off beyond loopback" still apply."""
         if not self._allowed(_hostname(request.host)):
             raise ApiError(
                 403,
@@ -116,6 +119,8 @@ class AdminGuard:
                 "with --admin-token TOKEN (or CHATLABELS_ADMIN_TOKEN) and send the token in "
                 "the X-Admin-Token header.",
             )
+        if not token_required:
+            return
         given = request.headers.get("X-Admin-Token", "")
         if not (given and secrets_match(given, self._token)):
             raise ApiError(

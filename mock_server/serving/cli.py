@@ -21,6 +21,9 @@ __all__ = ["MAX_THREADS", "add_fixtures_command", "add_serve_command"]
 
 #: More worker threads than this buy nothing on one process and one lock.
 MAX_THREADS = 256
+#: Seconds between two looks at a watched fixture file, and the shortest allowed.
+DEFAULT_WATCH_INTERVAL = 0.5
+MIN_WATCH_INTERVAL = 0.05
 
 
 def add_serve_command(commands: argparse._SubParsersAction[Any]) -> None:
@@ -75,6 +78,20 @@ def add_serve_command(commands: argparse._SubParsersAction[Any]) -> None:
         help=f"longest long-poll timeout (default {DEFAULT_MAX_WAIT_SECONDS:g})",
     )
     serve.add_argument("--quiet", action="store_true", help="do not log one line per request")
+    serve.add_argument(
+        "--watch",
+        action="store_true",
+        help="reload the fixture file when it changes (validated; a broken edit keeps the "
+        "previous state)",
+    )
+    serve.add_argument(
+        "--watch-interval",
+        type=float,
+        default=DEFAULT_WATCH_INTERVAL,
+        metavar="S",
+        help=f"seconds between two looks at the watched file, {MIN_WATCH_INTERVAL}..60 "
+        f"(default {DEFAULT_WATCH_INTERVAL})",
+    )
     serve.set_defaults(run=_run_serve)
 
 
@@ -107,6 +124,8 @@ def _problem(args: argparse.Namespace) -> str | None:
     for option in ("max_long_polls", "max_wait_seconds"):
         if not getattr(args, option) > 0:
             return f"--{option.replace('_', '-')} {getattr(args, option)} must be above 0"
+    if not MIN_WATCH_INTERVAL <= args.watch_interval <= 60:
+        return f"--watch-interval {args.watch_interval} must be from {MIN_WATCH_INTERVAL} to 60"
     try:
         socket.getaddrinfo(args.host, args.port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
@@ -149,4 +168,6 @@ def _run_serve(args: argparse.Namespace) -> int:
             "max_long_polls": args.max_long_polls,
             "max_wait_seconds": args.max_wait_seconds,
         },
+        watch=path if args.watch else None,
+        watch_interval=args.watch_interval,
     )

@@ -14,6 +14,7 @@ import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -22,6 +23,7 @@ from waitress.server import create_server
 
 from chatlabels.mock.app import Settings, app_state, create_app
 from chatlabels.mock.limits import DEFAULT_JOURNAL_SIZE
+from chatlabels.mock.serving.watch import FixtureWatcher
 from chatlabels.mock.state.store import Store
 
 __all__ = ["MockServer", "WaitressThread", "serve"]
@@ -155,8 +157,11 @@ def serve(
     admin_token: str | None,
     quiet: bool,
     options: dict[str, Any],
+    watch: Path | None,
+    watch_interval: float,
 ) -> int:
-    """Run ``chatlabels serve`` in the foreground until SIGINT or SIGTERM."""
+    """Run ``chatlabels serve`` in the foreground until SIGINT or SIGTERM; with ``watch``,
+    reload that fixture file whenever it changes."""
     logging.basicConfig(
         level=logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(name)s %(message)s",
@@ -176,8 +181,14 @@ def serve(
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    watcher = None
+    if watch is not None:
+        watcher = FixtureWatcher(watch, app_state(server.app).control, interval=watch_interval)
+        watcher.start()
     print(f"chatlabels serving on {server.url}", flush=True)
     with contextlib.suppress(SystemExit):
         server.serve_forever()
+    if watcher is not None:
+        watcher.stop()
     log.info("chatlabels stopped")
     return 0
