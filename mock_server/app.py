@@ -29,7 +29,7 @@ from chatlabels.mock.waha.api import waha_blueprint
 from chatlabels.mock.waha.errors import WAHA_ERRORS
 from chatlabels.mock.webhooks.dispatcher import WebhookDispatcher
 
-__all__ = ["AppState", "Settings", "app_state", "create_app"]
+__all__ = ["AppState", "Settings", "app_state", "create_app", "error_dialect"]
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,8 @@ def app_state(app: Flask) -> AppState:
     return state
 
 
-def _error_dialect(path: str) -> ErrorDialect:
+def error_dialect(path: str) -> ErrorDialect:
+    """The dialect whose error bodies a path answers with (also for protocol errors)."""
     return WAHA_ERRORS if dialect_of(path) == "waha" else PROVIDER_ERRORS
 
 
@@ -95,7 +96,7 @@ def create_app(store: Store, settings: Settings | None = None) -> Flask:
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
-    register_error_handlers(app, dialect_for=_error_dialect)
+    register_error_handlers(app, dialect_for=error_dialect)
     webhooks = WebhookDispatcher()
     store.add_listener(webhooks.on_store_event)
 

@@ -8,7 +8,8 @@ imports nothing heavy, so ``chatlabels serve --help`` can show the defaults with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 __all__ = [
     "DEFAULT_JOURNAL_BYTES",
@@ -23,28 +24,38 @@ KIB = 1024
 MIB = 1024 * KIB
 
 
+def _bound(default: Any, what: str) -> Any:
+    """A field whose ``what`` is the help text of its ``chatlabels serve`` option."""
+    return field(default=default, metadata={"help": what})
+
+
 @dataclass(frozen=True)
 class ServerLimits:
-    """Bounds of the HTTP server itself (connections, timeouts, request sizes)."""
+    """Bounds of the HTTP server itself; each field is the ``serve`` option ``--field-name``."""
 
-    #: Open connections; when full, the connection idle the longest is closed for a new one.
-    max_connections: int = 1000
-    #: Seconds a connection may stay idle (no request in progress) before it is closed.
-    idle_timeout: float = 30.0
-    #: Seconds a request may take to arrive whole (headers and body) from its first byte.
-    request_timeout: float = 10.0
-    #: Bytes of the request line and headers together.
-    max_header_bytes: int = 16 * KIB
-    #: Header fields in one request.
-    max_headers: int = 100
-    #: Query parameters in one request.
-    max_query_params: int = 100
-    #: Body bytes of a call to the emulated API.
-    max_body_bytes: int = 64 * KIB
-    #: Body bytes of a call to /__admin/ (a fixture document may be far bigger).
-    max_admin_body_bytes: int = 8 * MIB
-    #: Seconds requests in flight may take to finish after SIGTERM.
-    grace_seconds: float = 10.0
+    max_connections: int = _bound(
+        1000, "open connections; when full, the one idle the longest is closed for a new one"
+    )
+    idle_timeout: float = _bound(30.0, "seconds a connection may stay idle between requests")
+    request_timeout: float = _bound(
+        10.0, "seconds a request may take to arrive whole (headers and body) from its first byte"
+    )
+    max_header_bytes: int = _bound(16 * KIB, "bytes of the request line and headers together")
+    max_headers: int = _bound(100, "header fields in one request")
+    max_query_params: int = _bound(100, "query parameters in one request")
+    max_body_bytes: int = _bound(64 * KIB, "body bytes of a call to the emulated API")
+    max_admin_body_bytes: int = _bound(8 * MIB, "body bytes of a call to /__admin/ (a fixture)")
+    grace_seconds: float = _bound(
+        10.0, "seconds requests in flight may take to finish after SIGTERM"
+    )
+
+    def problems(self) -> list[str]:
+        """Each bound that is not above zero, as ``--option value``."""
+        return [
+            f"--{f.name.replace('_', '-')} {getattr(self, f.name)}"
+            for f in fields(self)
+            if not getattr(self, f.name) > 0
+        ]
 
 
 #: Long-polls of /__admin/webhooks waiting at once (each holds a worker thread).

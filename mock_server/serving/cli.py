@@ -8,6 +8,7 @@ that prints its ready line and never answers.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import socket
 import sys
@@ -15,7 +16,7 @@ from typing import Any
 
 from chatlabels.contract.fixtures import FixtureError, load_fixture
 from chatlabels.contract.resources import bundled_fixtures, find_fixture
-from chatlabels.mock.limits import DEFAULT_MAX_LONG_POLLS, DEFAULT_MAX_WAIT_SECONDS
+from chatlabels.mock.limits import DEFAULT_MAX_LONG_POLLS, DEFAULT_MAX_WAIT_SECONDS, ServerLimits
 
 __all__ = ["MAX_THREADS", "add_fixtures_command", "add_serve_command"]
 
@@ -77,6 +78,14 @@ def add_serve_command(commands: argparse._SubParsersAction[Any]) -> None:
         metavar="S",
         help=f"longest long-poll timeout (default {DEFAULT_MAX_WAIT_SECONDS:g})",
     )
+    for bound in dataclasses.fields(ServerLimits):
+        serve.add_argument(
+            f"--{bound.name.replace('_', '-')}",
+            type=type(bound.default),
+            default=bound.default,
+            metavar="N" if isinstance(bound.default, int) else "S",
+            help=f"{bound.metadata['help']} (default {bound.default})",
+        )
     serve.add_argument("--quiet", action="store_true", help="do not log one line per request")
     serve.add_argument(
         "--watch",
@@ -126,6 +135,8 @@ def _problem(args: argparse.Namespace) -> str | None:
             return f"--{option.replace('_', '-')} {getattr(args, option)} must be above 0"
     if not MIN_WATCH_INTERVAL <= args.watch_interval <= 60:
         return f"--watch-interval {args.watch_interval} must be from {MIN_WATCH_INTERVAL} to 60"
+    for bad in _limits(args).problems():
+        return f"{bad} must be above 0"
     try:
         socket.getaddrinfo(args.host, args.port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
@@ -167,7 +178,12 @@ def _run_serve(args: argparse.Namespace) -> int:
             "public_hosts": tuple(args.public_host),
             "max_long_polls": args.max_long_polls,
             "max_wait_seconds": args.max_wait_seconds,
+            "limits": _limits(args),
         },
         watch=path if args.watch else None,
         watch_interval=args.watch_interval,
     )
+
+
+def _limits(args: argparse.Namespace) -> ServerLimits:
+    return ServerLimits(**{b.name: getattr(args, b.name) for b in dataclasses.fields(ServerLimits)})

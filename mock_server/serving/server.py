@@ -14,15 +14,17 @@ import logging
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from waitress import wasyncore
-from waitress.server import create_server
+from waitress.server import BaseWSGIServer, create_server
 
-from chatlabels.mock.app import Settings, app_state, create_app
-from chatlabels.mock.limits import DEFAULT_JOURNAL_SIZE
+from chatlabels.mock.app import Settings, app_state, create_app, error_dialect
+from chatlabels.mock.limits import DEFAULT_JOURNAL_SIZE, ServerLimits
+from chatlabels.mock.serving.protocol import limit_server
 from chatlabels.mock.serving.watch import FixtureWatcher
 from chatlabels.mock.state.store import Store
 
@@ -38,7 +40,16 @@ class WaitressThread:
     usable before ``start()``. ``stop()`` is safe with requests in flight.
     """
 
-    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8):
+    def __init__(
+        self,
+        app: Any,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        threads: int = 8,
+        limits: ServerLimits | None = None,
+    ):
+        limits = limits or ServerLimits()
         self._server = create_server(
             app,
             host=host,
@@ -46,12 +57,23 @@ class WaitressThread:
             threads=threads,
             ident="chatlabels",
             clear_untrusted_proxy_headers=True,
-            channel_timeout=30,
             expose_tracebacks=False,
+            # A backstop: protocol.limit_server closes idle connections before this is hit.
+            connection_limit=limits.max_connections + 16,
+            channel_timeout=limits.idle_timeout,
+            cleanup_interval=1,  # how often timeouts are checked
+            max_request_header_size=limits.max_header_bytes,
+            max_request_body_size=limits.max_admin_body_bytes + 1,
+            asyncore_use_poll=True,  # select() fails beyond descriptor 1023
         )
+        self._listeners = [s for s in self._server._map.values() if isinstance(s, BaseWSGIServer)]
+        for listener in self._listeners:
+            limit_server(listener, limits, error_dialect)
         self.host = host
         self.port: int = self._server.effective_port
         self._thread: threading.Thread | None = None
+        self._loop_done = threading.Event()
+        self._loop_done.set()
 
     @property
     def url(self) -> str:
@@ -59,20 +81,55 @@ class WaitressThread:
         return f"http://{host}:{self.port}"
 
     def run(self) -> None:
-        """Serve in this thread until SystemExit or KeyboardInterrupt."""
-        self._server.run()
+        """Serve in this thread until ``stop()`` (from another thread)."""
+        self._loop_done.clear()
+        try:
+            self._server.run()
+        finally:
+            self._loop_done.set()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._server.run, name="chatlabels", daemon=True)
+        self._loop_done.clear()
+        self._thread = threading.Thread(target=self.run, name="chatlabels", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
-        """Close every connection and the listener, stop the worker threads."""
+    def drain(self, grace: float) -> bool:
+        """Stop accepting and close idle connections, then wait up to ``grace`` seconds for
+        the requests in flight to be answered; False when some were not."""
+
+        def stop_listening() -> None:
+            for listener in self._listeners:
+                # Not listener.close(): waitress's also closes the trigger the loop needs.
+                wasyncore.dispatcher.close(listener)
+                for channel in list(listener.active_channels.values()):
+                    if not channel.requests:
+                        channel.will_close = True
+
+        if not self._loop_done.is_set():
+            self._server.trigger.pull_trigger(stop_listening)
+        deadline = time.monotonic() + grace
+        while self._busy():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    def _busy(self) -> bool:
+        tasks = self._server.task_dispatcher
+        with tasks.lock:
+            if tasks.active_count or tasks.queue:
+                return True
+        channels = [c for listener in self._listeners for c in listener.active_channels.values()]
+        return any(c.requests or c.total_outbufs_len for c in channels)
+
+    def stop(self, *, timeout: float = 5.0) -> None:
+        """Close every connection and the listener, stop the worker threads (waiting up to
+        ``timeout`` seconds for requests in flight)."""
         server = self._server
         # In-flight requests finish first, while the loop and its trigger still run: a
         # worker thread that outlived the loop would write to a closed (or reused) trigger.
-        server.task_dispatcher.shutdown()
-        if self._thread is not None and self._thread.is_alive():
+        server.task_dispatcher.shutdown(timeout=timeout)
+        if not self._loop_done.is_set():
             try:
                 # Close the sockets from inside the event loop, so it exits instead of
                 # polling descriptors closed under it by another thread.
@@ -80,7 +137,7 @@ class WaitressThread:
             except OSError:
                 pass  # the trigger is gone already (seen under load): close from here
             else:
-                self._thread.join(timeout=5)
+                self._loop_done.wait(timeout=5)
         if server._map:
             wasyncore.close_all(server._map)
 
@@ -113,10 +170,13 @@ class MockServer:
             host=host, port=port, admin_token=admin_token, journal_size=journal_size, **options
         )
         self.app = create_app(self.store, settings)
-        self._serving = WaitressThread(self.app, host=host, port=port, threads=threads)
+        self._serving = WaitressThread(
+            self.app, host=host, port=port, threads=threads, limits=settings.limits
+        )
         self.host = host
         self.port = self._serving.port
         self.url = self._serving.url
+        self._closed = False
 
     def serve_forever(self) -> None:
         """Answer requests until SystemExit or KeyboardInterrupt, then shut down."""
@@ -130,22 +190,45 @@ class MockServer:
         self._serving.start()
         return self
 
-    def stop(self) -> None:
-        self._serving.stop()
+    def stop(self, *, timeout: float = 5.0) -> None:
+        self._serving.stop(timeout=timeout)
         self._close_app()
+
+    def drain(self, grace: float) -> bool:
+        """The graceful stop's first half: no new connections, requests in flight get up to
+        ``grace`` seconds to be answered; False when some were not (``stop()`` follows)."""
+        return self._serving.drain(grace)
 
     @property
     def running(self) -> bool:
         return self._serving.running
 
     def _close_app(self) -> None:
-        app_state(self.app).close()
+        if not self._closed:
+            self._closed = True
+            app_state(self.app).close()
 
     def __enter__(self) -> MockServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _make_room_for(connections: int) -> None:
+    """Raise this process's open-files limit to fit ``connections`` sockets, if allowed."""
+    try:
+        import resource
+    except ImportError:  # not on this system (Windows): its own limits apply
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = connections + 64  # the listener, the trigger, fixture and log files
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def serve(
@@ -167,7 +250,10 @@ def serve(
         format="%(asctime)s %(name)s %(message)s",
         stream=sys.stderr,
     )
-    logging.getLogger("waitress").setLevel(logging.WARNING)
+    # waitress's own notices ("Task queue depth is N" under load) are not errors.
+    logging.getLogger("waitress").setLevel(logging.ERROR if quiet else logging.WARNING)
+    limits = options.get("limits") or ServerLimits()
+    _make_room_for(limits.max_connections)
     try:
         server = MockServer(
             fixture, host=host, port=port, threads=threads, admin_token=admin_token, **options
@@ -176,18 +262,35 @@ def serve(
         print(f"chatlabels: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
 
-    def stop(signum: int, frame: FrameType | None) -> None:
-        raise SystemExit(0)
+    grace = app_state(server.app).settings.limits.grace_seconds
+    stopping = threading.Event()
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    def graceful() -> None:
+        if not server.drain(grace):
+            log.warning("chatlabels: grace period of %s s over, requests in flight cut off", grace)
+        server.stop(timeout=0.5)
+
+    stopper = threading.Thread(target=graceful, name="chatlabels-stop", daemon=True)
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        # The loop keeps running in this (main) thread while another one drains it.
+        if stopping.is_set():  # a second signal: stop now
+            threading.Thread(target=server.stop, kwargs={"timeout": 0}, daemon=True).start()
+            return
+        stopping.set()
+        log.info("chatlabels stopping: requests in flight get up to %s s", grace)
+        stopper.start()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     watcher = None
     if watch is not None:
         watcher = FixtureWatcher(watch, app_state(server.app).control, interval=watch_interval)
         watcher.start()
     print(f"chatlabels serving on {server.url}", flush=True)
-    with contextlib.suppress(SystemExit):
-        server.serve_forever()
+    server.serve_forever()
+    if stopper.is_alive():
+        stopper.join(timeout=5)
     if watcher is not None:
         watcher.stop()
     log.info("chatlabels stopped")
