@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from chatlabels.mock.state.errors import AnyDomainError, DomainError
@@ -99,8 +99,10 @@ def register_error_handlers(app: Flask, *, dialect_for: Callable[[str], ErrorDia
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> Response:
-        request_id = uuid.uuid4().hex
-        log.exception("internal error, request id %s", request_id)
+        # The id the request's journal entry and access-log line carry (a fresh one if the
+        # failure came before the request hooks gave it one).
+        request_id = g.get("request_id") or uuid.uuid4().hex
+        log.exception("internal error, request id %s", request_id, extra={"request_id": request_id})
         error = ApiError(
             500,
             "internal_error",

@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 from flask import Flask, Response, g, request
 from waitress.channel import ClientDisconnected
@@ -23,15 +23,13 @@ from werkzeug.exceptions import HTTPException
 
 from chatlabels.mock.control.control import Control
 from chatlabels.mock.control.faults import FaultPlan
+from chatlabels.mock.http.logs import AccessRecord
 from chatlabels.mock.http.parsed_request import ParsedRequest, current_request, parse_request
-from chatlabels.mock.http.redaction import REDACTED, is_secret, redact_headers, redact_query
+from chatlabels.mock.http.redaction import REDACTED, is_secret, redact_headers
 
 __all__ = ["install_request_hooks"]
 
 log = logging.getLogger("chatlabels.access")
-
-#: Characters of a path logged as they are; anything else is percent-encoded.
-_PATH_SAFE = "/@:+,;=-._~!$&'()*"
 
 #: Longest request body text kept in a journal entry.
 MAX_JOURNAL_BODY = 4096
@@ -60,6 +58,8 @@ def install_request_hooks(app: Flask, control: Control) -> None:
     @app.before_request
     def before() -> Response | None:
         g.started = time.perf_counter()
+        # One id per request, quoted by its journal entry, its log line and a 500's message.
+        g.request_id = uuid.uuid4().hex
         g.parsed_request = parsed = parse_request(store, request)
         if not parsed.emulated:
             return None
@@ -84,18 +84,21 @@ def install_request_hooks(app: Flask, control: Control) -> None:
             _rewrite_body(app, response, plan)
         dropped = plan is not None and plan.drop_connection
         parsed = current_request()
-        if parsed.emulated:
-            journal.record(_journal_entry(response, parsed, plan, elapsed_ms, dropped))
-        query = redact_query(parsed.query)
-        log.info(
-            "%s %s%s %s %.1fms",
-            parsed.method,
-            # percent-encoded again, so a %0A in the path cannot forge a second log line
-            quote(parsed.path, safe=_PATH_SAFE),
-            f"?{query}" if query else "",
-            "dropped" if dropped else response.status_code,
-            elapsed_ms,
+        query: dict[str, list[str]] = {}
+        for name, value in parsed.query:
+            query.setdefault(name, []).append(REDACTED if is_secret(name) else value)
+        record = AccessRecord(
+            method=parsed.method,
+            path=parsed.path,
+            query=query,
+            status=None if dropped else response.status_code,
+            duration_ms=round(elapsed_ms, 1),
+            request_id=g.request_id,
+            instance=parsed.instance_id,
         )
+        if parsed.emulated:
+            journal.record(_journal_entry(record, parsed, plan))
+        log.info("%s", record)
         return response
 
 
@@ -117,28 +120,22 @@ def _rewrite_body(app: Flask, response: Response, plan: FaultPlan) -> None:
 
 
 def _journal_entry(
-    response: Response,
-    parsed: ParsedRequest,
-    plan: FaultPlan | None,
-    elapsed_ms: float,
-    dropped: bool,
+    record: AccessRecord, parsed: ParsedRequest, plan: FaultPlan | None
 ) -> dict[str, Any]:
-    query: dict[str, list[str]] = {}
-    for name, value in parsed.query:
-        query.setdefault(name, []).append(REDACTED if is_secret(name) else value)
     return {
         "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-        "method": parsed.method,
-        "path": parsed.path,
-        "query": query,
+        "method": record.method,
+        "path": record.path,
+        "query": record.query,
         "headers": redact_headers(request.headers.items()),
         "body": _body_text(),
-        "status": None if dropped else response.status_code,
-        "duration_ms": round(elapsed_ms, 1),
+        "status": record.status,
+        "duration_ms": record.duration_ms,
         "instance": parsed.instance_id,
         "session": parsed.session,
         "chat": parsed.chat,
         "faults": plan.rule_ids if plan is not None else [],
+        "request_id": record.request_id,
     }
 
 

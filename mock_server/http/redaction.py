@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable
-from urllib.parse import urlencode
 
 from chatlabels.contract.redaction import REDACTED, is_secret
 
-__all__ = ["REDACTED", "is_secret", "redact_headers", "redact_query", "secrets_match"]
+__all__ = ["REDACTED", "is_secret", "redact_headers", "secrets_match"]
 
 
 def secrets_match(given: str, expected: str) -> bool:
@@ -17,11 +16,6 @@ def secrets_match(given: str, expected: str) -> bool:
     return hmac.compare_digest(
         given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
     )
-
-
-def redact_query(pairs: Iterable[tuple[str, str]]) -> str:
-    """A query string with every secret value replaced, order and repeats kept."""
-    return urlencode([(k, REDACTED if is_secret(k) else v) for k, v in pairs])
 
 
 def redact_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from chatlabels.contract.fixtures import FixtureError, load_fixture
 from chatlabels.contract.resources import bundled_fixtures, find_fixture
+from chatlabels.mock.http.logs import LOG_FORMATS, LOG_LEVELS
 from chatlabels.mock.limits import DEFAULT_MAX_LONG_POLLS, DEFAULT_MAX_WAIT_SECONDS, ServerLimits
 
 __all__ = ["MAX_THREADS", "add_fixtures_command", "add_serve_command"]
@@ -87,6 +88,18 @@ def add_serve_command(commands: argparse._SubParsersAction[Any]) -> None:
             help=f"{bound.metadata['help']} (default {bound.default})",
         )
     serve.add_argument("--quiet", action="store_true", help="do not log one line per request")
+    serve.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text",
+        help="log lines as text for people (default) or as JSON objects for log collectors",
+    )
+    serve.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default=None,
+        help="least severe lines logged (default info, one line per request; warning with --quiet)",
+    )
     serve.add_argument(
         "--watch",
         action="store_true",
@@ -174,6 +187,8 @@ def _run_serve(args: argparse.Namespace) -> int:
         threads=args.threads,
         admin_token=args.admin_token or None,
         quiet=args.quiet,
+        log_format=args.log_format,
+        log_level=args.log_level,
         options={
             "public_hosts": tuple(args.public_host),
             "max_long_polls": args.max_long_polls,

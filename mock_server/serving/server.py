@@ -23,6 +23,7 @@ from waitress import wasyncore
 from waitress.server import BaseWSGIServer, create_server
 
 from chatlabels.mock.app import Settings, app_state, create_app, error_dialect
+from chatlabels.mock.http.logs import configure_logging
 from chatlabels.mock.limits import DEFAULT_JOURNAL_SIZE, ServerLimits
 from chatlabels.mock.serving.protocol import limit_server
 from chatlabels.mock.serving.watch import FixtureWatcher
@@ -239,19 +240,15 @@ def serve(
     threads: int,
     admin_token: str | None,
     quiet: bool,
+    log_format: str,
+    log_level: str | None,
     options: dict[str, Any],
     watch: Path | None,
     watch_interval: float,
 ) -> int:
     """Run ``chatlabels serve`` in the foreground until SIGINT or SIGTERM; with ``watch``,
     reload that fixture file whenever it changes."""
-    logging.basicConfig(
-        level=logging.WARNING if quiet else logging.INFO,
-        format="%(asctime)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
-    # waitress's own notices ("Task queue depth is N" under load) are not errors.
-    logging.getLogger("waitress").setLevel(logging.ERROR if quiet else logging.WARNING)
+    configure_logging(log_format=log_format, level=log_level or ("warning" if quiet else "info"))
     limits = options.get("limits") or ServerLimits()
     _make_room_for(limits.max_connections)
     try:

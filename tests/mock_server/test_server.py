@@ -58,7 +58,7 @@ def test_serves_default_fixture_logs_redacted_and_stops_cleanly(command, stop_si
     assert "Traceback" not in stderr
     request_lines = [line for line in stderr.splitlines() if "/v2/labels/chats/" in line]
     assert len(request_lines) == 1
-    assert "access_token=%5Bredacted%5D" in request_lines[0] and " 200 " in request_lines[0]
+    assert "access_token=[redacted]" in request_lines[0] and " 200 " in request_lines[0]
     assert "token-one" not in stderr
 
 

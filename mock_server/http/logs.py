@@ -1,0 +1,111 @@
+"""The mock's log lines, formatted in this one place: text for people, JSON for collectors.
+
+Every request is one ``AccessRecord`` logged on ``chatlabels.access``: it carries the fields
+(method, path, query with every secret already replaced by ``[redacted]``, status, duration,
+instance, request id) and renders itself as the text line, so a logger nobody configured
+(the pytest plugin, a ``MockServer`` in a test) still prints a readable line. ``JsonFormatter``
+writes any record as one JSON object per line, the access fields at top level; the request id
+is the one the journal entry and a 500's message quote, so the three can be joined.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from chatlabels.mock.http.redaction import REDACTED
+
+__all__ = [
+    "LOG_FORMATS",
+    "LOG_LEVELS",
+    "AccessRecord",
+    "JsonFormatter",
+    "TextFormatter",
+    "configure_logging",
+]
+
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+#: Characters logged as they are in a path, and in a query name or value; anything else is
+#: percent-encoded, so a %0A in a request cannot forge a second log line.
+_PATH_SAFE = "/@:+,;=-._~!$&'()*"
+_VALUE_SAFE = "/@:+,;-._~!$'()*"
+
+
+@dataclass(frozen=True)
+class AccessRecord:
+    """One request as logged: secrets already redacted by whoever built it."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    status: int | None  # None: the connection was dropped by a fault rule
+    duration_ms: float
+    request_id: str
+    instance: str | None = None
+
+    def __str__(self) -> str:
+        pairs = [
+            f"{quote(name, safe=_VALUE_SAFE)}="
+            + (REDACTED if value == REDACTED else quote(value, safe=_VALUE_SAFE))
+            for name, values in self.query.items()
+            for value in values
+        ]
+        query = "?" + "&".join(pairs) if pairs else ""
+        status = "dropped" if self.status is None else self.status
+        path = quote(self.path, safe=_PATH_SAFE)
+        return f"{self.method} {path}{query} {status} {self.duration_ms:.1f}ms"
+
+
+def _access(record: logging.LogRecord) -> AccessRecord | None:
+    args = record.args
+    if isinstance(args, tuple) and len(args) == 1 and isinstance(args[0], AccessRecord):
+        return args[0]
+    return None
+
+
+class TextFormatter(logging.Formatter):
+    """``TIME LOGGER MESSAGE``, one line per request (tracebacks below their line)."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(name)s %(message)s")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, and the access fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        access = _access(record)
+        if access is not None:
+            line.update(asdict(access))
+        request_id = getattr(record, "request_id", None)
+        if request_id is not None:
+            line["request_id"] = request_id
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
+def configure_logging(*, log_format: str, level: str) -> None:
+    """Send every chatlabels log line to stderr in ``log_format`` from ``level`` up."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # waitress's own notices ("Task queue depth is N" under load) are not errors: shown at
+    # info and below, silenced from warning up (--quiet); its errors always shown.
+    waitress = logging.WARNING if root.level < logging.WARNING else logging.ERROR
+    logging.getLogger("waitress").setLevel(waitress)
