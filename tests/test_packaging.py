@@ -3,12 +3,14 @@ of the way, and layers that point one way (the kit never loads the mock or Flask
 
 from __future__ import annotations
 
+import email
 import os
 import subprocess
 import sys
 import sysconfig
 import textwrap
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -149,6 +151,24 @@ def run_user_pytest(python: Path, project: Path) -> subprocess.CompletedProcess[
     )
 
 
+def assert_wheel_metadata(wheel: Path) -> None:
+    """The license the LICENSE file states, classifiers, and the dashboard's files inside."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        [metadata_name] = [name for name in names if name.endswith(".dist-info/METADATA")]
+        metadata = email.message_from_bytes(archive.read(metadata_name))
+        [license_name] = [name for name in names if name.endswith("/licenses/LICENSE")]
+        license_text = archive.read(license_name).decode()
+    assert metadata["License-Expression"] == "MIT"
+    assert license_text == (ROOT / "LICENSE").read_text() and "MIT License" in license_text
+    classifiers = metadata.get_all("Classifier")
+    assert (
+        "Programming Language :: Python :: 3.11" in classifiers and "Typing :: Typed" in classifiers
+    )
+    for name in ("index.html", "dashboard.js", "dashboard.css"):
+        assert f"chatlabels/mock/control/dashboard/{name}" in names
+
+
 @pytest.mark.parametrize("kind", ["wheel", "editable"])
 def test_a_user_project_keeps_its_names_and_options(kind: str, tmp_path: Path) -> None:
     if kind == "wheel":
@@ -162,6 +182,7 @@ def test_a_user_project_keeps_its_names_and_options(kind: str, tmp_path: Path) -
         )
         assert built.returncode == 0, built.stderr[-2000:]
         (wheel,) = wheels.glob("chatlabels-*.whl")
+        assert_wheel_metadata(wheel)
         python = make_env(tmp_path, [str(wheel)])
     else:
         python = make_env(tmp_path, ["-e", str(ROOT)])
