@@ -49,6 +49,8 @@ class AccessRecord:
     duration_ms: float
     request_id: str
     instance: str | None = None
+    #: the error code when the HTTP server refused the request before the app saw it
+    refused: str | None = None
 
     def __str__(self) -> str:
         pairs = [
@@ -60,7 +62,8 @@ class AccessRecord:
         query = "?" + "&".join(pairs) if pairs else ""
         status = "dropped" if self.status is None else self.status
         path = quote(self.path, safe=_PATH_SAFE)
-        return f"{self.method} {path}{query} {status} {self.duration_ms:.1f}ms"
+        line = f"{self.method} {path}{query} {status} {self.duration_ms:.1f}ms"
+        return line + (f" (refused before the app: {self.refused})" if self.refused else "")
 
 
 def _access(record: logging.LogRecord) -> AccessRecord | None:

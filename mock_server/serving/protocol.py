@@ -21,9 +21,9 @@ import json
 import logging
 import socket
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
@@ -31,6 +31,7 @@ from waitress.task import ErrorTask
 from waitress.utilities import Error
 
 from chatlabels.mock.http.errors import ApiError, ErrorDialect
+from chatlabels.mock.http.logs import AccessRecord
 from chatlabels.mock.limits import ServerLimits
 
 __all__ = ["limit_server"]
@@ -126,14 +127,16 @@ def _error_task_class(
             self.set_close_on_finish()
             self.content_length = len(body)
             self.write(body)
-            log.info(
-                "%s %s %s %.1fms (refused before the app: %s)",
-                (getattr(self.request, "command", None) or "-")[:16],
-                quote(path[:200], safe="/@:+,;=-._~!$&'()*"),
-                error.code,
-                (time.perf_counter() - started) * 1000,
-                code,
+            record = AccessRecord(
+                method=(getattr(self.request, "command", None) or "-")[:16],
+                path=path[:200],
+                query={},
+                status=error.code,
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                request_id=uuid.uuid4().hex,
+                refused=code,
             )
+            log.info("%s", record)
 
     return JsonErrorTask
 

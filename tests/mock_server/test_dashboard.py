@@ -170,3 +170,52 @@ def test_dashboard_in_a_real_browser(start_server: Any, page: Any, tmp_path: Pat
 
     assert problems == []  # no script error, no Content-Security-Policy violation
     assert asked and all(address.startswith(server.url) for address in asked)
+
+
+def test_webhook_deliveries_and_journal_filters_in_the_browser(
+    start_server: Any, page: Any, receiver: Any
+) -> None:
+    fixture = default_fixture_data()
+    fixture["instances"][0]["webhooks"] = [
+        {
+            "url": f"{receiver.url}/hook",
+            "events": ["label.chat.added"],
+            "retries": {"delaySeconds": 0.1, "attempts": 2},
+        }
+    ]
+    receiver.statuses = [503]  # the first attempt fails, the retry is delivered
+    server = start_server(fixture)
+    page.goto(f"{server.url}/__admin/")
+    page.wait_for_selector(".instance")
+    link = f"{server.url}/v2/labels/1/chats/5511999990000%40c.us"
+    assert requests.put(link, params=DOCS, timeout=5).status_code == 200
+    row = page.wait_for_selector("#webhooks tbody tr:has-text('delivered')", timeout=20_000)
+    cells = row.eval_on_selector_all("td", "cells => cells.map(c => c.textContent)")
+    assert cells[:2] == ["label.chat.added", "123456789"]
+    assert cells[2] == f"{receiver.url}/hook"
+    assert cells[4].startswith("#1: 503") and "#2: 200" in cells[4]
+    # the chat now carries the label, drawn in its colour
+    page.wait_for_selector('tr[data-chat="5511999990000@c.us"] .badge[data-label-id="1"]')
+
+    # filters: path (a glob) and instance, on top of the live list
+    other = f"{server.url}/api/sales/labels"
+    requests.get(other, headers={"X-Api-Key": "987654321"}, timeout=5)
+    page.wait_for_function("() => document.querySelectorAll('#journal tbody tr').length === 2")
+    page.fill('#journal-filter input[name="instance"]', "sales")
+    page.wait_for_function("() => document.querySelectorAll('#journal tbody tr').length === 1")
+    assert journal_rows(page)[0]["path"] == "/api/sales/labels"
+    page.fill('#journal-filter input[name="instance"]', "")
+    page.fill('#journal-filter input[name="path"]', "/v2/*")
+    page.wait_for_function("() => document.querySelectorAll('#journal tbody tr').length === 1")
+    assert journal_rows(page)[0]["path"] == "/v2/labels/1/chats/5511999990000@c.us"
+
+
+def test_with_an_admin_token_the_page_asks_for_it(start_server: Any, page: Any) -> None:
+    server = start_server(admin_token="s3cret")
+    page.goto(f"{server.url}/__admin/")
+    page.wait_for_selector("#token-form:not([hidden])")
+    assert page.query_selector(".badge") is None  # no data without the token
+    page.fill("#token", "s3cret")
+    page.click("#token-form button")
+    page.wait_for_selector('.instance[data-instance="123456789"] .badge')
+    assert page.is_hidden("#token-form")
