@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from chatlabels.contract.fixtures import MAX_FIXTURE_BYTES
+
 __all__ = [
     "DEFAULT_JOURNAL_BYTES",
     "DEFAULT_JOURNAL_SIZE",
@@ -44,7 +46,9 @@ class ServerLimits:
     max_headers: int = _bound(100, "header fields in one request")
     max_query_params: int = _bound(100, "query parameters in one request")
     max_body_bytes: int = _bound(64 * KIB, "body bytes of a call to the emulated API")
-    max_admin_body_bytes: int = _bound(8 * MIB, "body bytes of a call to /__admin/ (a fixture)")
+    max_admin_body_bytes: int = _bound(
+        MAX_FIXTURE_BYTES, "body bytes of a call to /__admin/, and of a fixture file"
+    )
     grace_seconds: float = _bound(
         10.0, "seconds requests in flight may take to finish after SIGTERM"
     )

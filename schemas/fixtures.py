@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,13 +21,23 @@ from chatlabels.contract import strict_json
 from chatlabels.contract.chat_ids import ACCEPTED_FORMS, canonical_chat_id
 from chatlabels.contract.fault_rules import rules_problems
 from chatlabels.contract.fixture_secrets import secret_slots
+from chatlabels.contract.problems import and_more, cut, first_problems
 from chatlabels.contract.redaction import REDACTED
 from chatlabels.contract.resources import FIXTURE_DIR
 from chatlabels.contract.schemas import PALETTE, iter_errors, json_pointer
 
-__all__ = ["DEFAULT_FIXTURE", "FixtureError", "FixtureProblem", "load_fixture", "parse_fixture"]
+__all__ = [
+    "DEFAULT_FIXTURE",
+    "MAX_FIXTURE_BYTES",
+    "FixtureError",
+    "FixtureProblem",
+    "load_fixture",
+    "parse_fixture",
+]
 
 DEFAULT_FIXTURE = FIXTURE_DIR / "default.json"
+#: Largest fixture file read (``chatlabels serve --max-admin-body-bytes`` sets both).
+MAX_FIXTURE_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -34,20 +47,31 @@ class FixtureProblem:
 
 
 class FixtureError(Exception):
-    """A fixture that cannot be served; ``str()`` is the report printed at start-up."""
+    """A fixture that cannot be served; ``str()`` is the report printed at start-up.
 
-    def __init__(self, source: str, problems: list[FixtureProblem]) -> None:
+    ``problems`` lists at most ``MAX_PROBLEMS``; ``more`` counts the ones left out.
+    """
+
+    def __init__(self, source: str, problems: Iterable[FixtureProblem], more: int = 0) -> None:
+        listed, extra = first_problems(problems)
         self.source = source
-        self.problems = problems
-        lines = [f"{source}: {p.pointer or '/'}: {p.reason}" for p in problems]
+        self.problems = [FixtureProblem(p.pointer, cut(p.reason)) for p in listed]
+        self.more = more + extra
+        lines = [f"{source}: {p.pointer or '/'}: {p.reason}" for p in self.problems]
+        if self.more:
+            lines.append(f"{source}: {and_more(self.more)}")
         super().__init__("\n".join(lines))
 
 
-def load_fixture(path: str | Path) -> dict[str, Any]:
-    """Read and validate a fixture file; raise FixtureError naming the file on any problem."""
+def load_fixture(path: str | Path, *, max_bytes: int = MAX_FIXTURE_BYTES) -> dict[str, Any]:
+    """Read and validate a fixture file; raise FixtureError naming the file on any problem.
+
+    Only a regular file of at most ``max_bytes`` is read: a FIFO would block the server's
+    start for ever and ``/dev/zero`` (or a symlink to it) would fill the memory.
+    """
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = _read_regular_file(Path(path), max_bytes).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise FixtureError(source, [FixtureProblem("", f"cannot read file: {reason}")]) from None
@@ -61,14 +85,33 @@ def load_fixture(path: str | Path) -> dict[str, Any]:
     return parse_fixture(data, source=source)
 
 
+def _read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """The bytes of ``path`` if it is a regular file (after symlinks) of at most ``max_bytes``.
+
+    Opened without blocking and checked on the open descriptor, so a FIFO put in its place
+    between a check and the open cannot block either.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(0, "not a regular file (a FIFO, device or directory); give a JSON file")
+        if info.st_size > max_bytes:
+            raise OSError(0, f"{info.st_size} bytes, over the limit of {max_bytes}")
+        data = file.read(max_bytes + 1)
+    if len(data) > max_bytes:  # it grew while being read
+        raise OSError(0, f"over the limit of {max_bytes} bytes")
+    return data
+
+
 def parse_fixture(data: Any, *, source: str = "<fixture>") -> dict[str, Any]:
     """Validate an already-parsed fixture document and return its normalised copy."""
-    problems = [
+    problems, more = first_problems(
         FixtureProblem(json_pointer(error.absolute_path), _schema_reason(error))
         for error in iter_errors("fixture", data)
-    ]
+    )
     if problems:
-        raise FixtureError(source, problems)
+        raise FixtureError(source, problems, more)
     fixture = copy.deepcopy(data)
     problems = _check_rules(fixture)
     if problems:

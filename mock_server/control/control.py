@@ -64,7 +64,7 @@ class Control:
         except FixtureError as exc:
             problems = [(problem.pointer, problem.reason) for problem in exc.problems]
             raise InvalidDocument(
-                "invalid_fixture", "The fixture was not loaded", problems
+                "invalid_fixture", "The fixture was not loaded", problems, exc.more
             ) from None
         with self._lock:
             self.store.load(fixture)

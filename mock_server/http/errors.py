@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from chatlabels.contract.problems import and_more, cut, first_problems
 from chatlabels.mock.state.errors import AnyDomainError, DomainError
 
 __all__ = ["ApiError", "ErrorDialect", "InvalidDocument", "register_error_handlers"]
@@ -48,14 +49,19 @@ class ApiError(Exception):
 class InvalidDocument(ApiError):
     """A 422 for a JSON document (fixture, fault rule) that breaks its schema or rules.
 
-    The body adds ``problems``: every problem with its JSON pointer, so a client fixes all
-    of them in one go.
+    The body adds ``problems``: each problem with its JSON pointer, so a client fixes them
+    in one go; at most ``MAX_PROBLEMS`` are listed, the message counts the rest.
     """
 
-    def __init__(self, error: str, summary: str, problems: list[tuple[str, str]]) -> None:
-        details = "; ".join(f"{pointer or '/'}: {reason}" for pointer, reason in problems)
-        super().__init__(422, error, f"{summary}: {details}")
-        self.problems = problems
+    def __init__(
+        self, error: str, summary: str, problems: Iterable[tuple[str, str]], more: int = 0
+    ) -> None:
+        listed, extra = first_problems(problems)
+        self.problems = [(pointer, cut(reason)) for pointer, reason in listed]
+        self.more = more + extra
+        details = "; ".join(f"{pointer or '/'}: {reason}" for pointer, reason in self.problems)
+        closing = f"; {and_more(self.more)}" if self.more else ""
+        super().__init__(422, error, f"{summary}: {details}{closing}")
 
     def body(self) -> dict[str, Any]:
         problems = [{"pointer": pointer, "reason": reason} for pointer, reason in self.problems]

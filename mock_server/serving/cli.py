@@ -173,7 +173,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        fixture = load_fixture(path)
+        fixture = load_fixture(path, max_bytes=args.max_admin_body_bytes)
     except FixtureError as exc:
         print(f"chatlabels: cannot serve, the fixture file is invalid:\n{exc}", file=sys.stderr)
         return 2
