@@ -143,7 +143,8 @@ def write_junit(report: Report, path: str | Path) -> None:
             )
         if warnings:
             ET.SubElement(case, "system-out").text = "\n\n".join(f.describe() for f in warnings)
-    tree = ET.ElementTree(ET.Element("testsuites"))
-    tree.getroot().append(suite)
+    root = ET.Element("testsuites")
+    root.append(suite)
+    tree = ET.ElementTree(root)
     ET.indent(tree)
     tree.write(path, encoding="utf-8", xml_declaration=True)

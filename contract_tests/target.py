@@ -40,9 +40,9 @@ __all__ = [
     "MAX_WAIT",
     "NOT_JSON",
     "SAME",
-    "Credentials",
     "Exchange",
     "OutOfTime",
+    "QueryAuth",
     "RateLimited",
     "Target",
     "TargetStopped",
@@ -83,8 +83,9 @@ class RateLimited(TargetStopped):
 
 
 @dataclass(frozen=True)
-class Credentials:
-    """The query credentials of a request; ``None`` leaves a parameter out."""
+class QueryAuth:
+    """The query parameters that authenticate a request (``instance_id``, ``access_token``);
+    ``None`` leaves one out."""
 
     instance_id: str | None
     access_token: str | None
@@ -168,11 +169,11 @@ class Target:
         self._next_at = 0.0
 
     @property
-    def credentials(self) -> Credentials:
-        return Credentials(self.instance_id, self.access_token)
+    def credentials(self) -> QueryAuth:
+        return QueryAuth(self.instance_id, self.access_token)
 
     def chat_labels(
-        self, chat_id: str, *, raw_at: bool = False, credentials: Credentials = SAME
+        self, chat_id: str, *, raw_at: bool = False, credentials: QueryAuth = SAME
     ) -> Exchange:
         """``GET /v2/labels/chats/{chatId}`` (the ``@`` sent as ``%40`` unless ``raw_at``)."""
         path = "/v2/labels/chats/" + path_segment(chat_id, raw_at=raw_at)
@@ -183,7 +184,7 @@ class Target:
         return self.get("/v2/labels")
 
     def get(
-        self, path: str, *, params: dict[str, str] | None = None, credentials: Credentials = SAME
+        self, path: str, *, params: dict[str, str] | None = None, credentials: QueryAuth = SAME
     ) -> Exchange:
         """GET ``path`` (already encoded) with the credentials in the query string."""
         return self.request("GET", path, params=params, credentials=credentials)
@@ -196,7 +197,7 @@ class Target:
         params: dict[str, str] | None = None,
         json_body: Any = None,
         headers: dict[str, str] | None = None,
-        credentials: Credentials = SAME,
+        credentials: QueryAuth = SAME,
     ) -> Exchange:
         """Any method on ``path`` (already encoded), credentials in the query string, an
         optional JSON body; secret headers (``X-Api-Key``...) are redacted in the record."""

@@ -37,7 +37,6 @@ class Settings:
     """How the server was started; what the app needs to know of it."""
 
     host: str = "127.0.0.1"
-    port: int = 8080
     admin_token: str | None = None
     journal_size: int = DEFAULT_JOURNAL_SIZE
     #: Names besides loopback under which /__admin/ may be addressed (``--public-host``).

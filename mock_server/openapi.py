@@ -86,7 +86,7 @@ def _component_for(file_name: str, fragment: str) -> str:
 def _bundled_template() -> dict[str, Any]:
     document = json.loads(OPENAPI_FILE.read_text(encoding="utf-8"))
     needed: set[str] = set()
-    bundled = _rewrite(document, None, needed)
+    bundled: dict[str, Any] = _rewrite(document, None, needed)
     schemas = bundled.setdefault("components", {}).setdefault("schemas", {})
     done: set[str] = set()
     while needed - done:

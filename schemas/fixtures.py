@@ -112,7 +112,7 @@ def parse_fixture(data: Any, *, source: str = "<fixture>") -> dict[str, Any]:
     )
     if problems:
         raise FixtureError(source, problems, more)
-    fixture = copy.deepcopy(data)
+    fixture: dict[str, Any] = copy.deepcopy(data)
     problems = _check_rules(fixture)
     if problems:
         raise FixtureError(source, problems)
@@ -122,7 +122,7 @@ def parse_fixture(data: Any, *, source: str = "<fixture>") -> dict[str, Any]:
 def _schema_reason(error: Any) -> str:
     if error.validator == "additionalProperties":
         return f"{error.message} (remove it or check its spelling)"
-    return error.message
+    return str(error.message)
 
 
 def _check_rules(fixture: dict[str, Any]) -> list[FixtureProblem]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,7 @@ def _lone_surrogate(value: Any, pointer: str) -> str | None:
     """The JSON pointer of the first string (key or value) that is not valid Unicode."""
     if isinstance(value, str):
         return None if value.isascii() or _encodes(value) else pointer
+    items: Iterable[tuple[Any, Any]]
     if isinstance(value, list):
         items = enumerate(value)
     elif isinstance(value, dict):

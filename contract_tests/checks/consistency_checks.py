@@ -8,6 +8,7 @@ and sets the run order.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from chatlabels.contract.chat_ids import canonical_chat_id
@@ -16,7 +17,7 @@ from chatlabels.kit.checks.registry import check
 from chatlabels.kit.context import CheckContext
 from chatlabels.kit.findings import Finding
 from chatlabels.kit.judge import shown
-from chatlabels.kit.target import Credentials, Exchange, path_segment
+from chatlabels.kit.target import Exchange, QueryAuth, path_segment
 
 __all__ = [
     "answers_are_stable",
@@ -79,9 +80,9 @@ def labels_in_directory(ctx: CheckContext) -> None:
 
 def _label_items(body: Any) -> list[tuple[str, dict[str, Any]]]:
     """(key, label) pairs of an array or a PHP-style object root; non-objects skipped."""
-    pairs = enumerate(body) if isinstance(body, list) else []
+    pairs: Iterable[tuple[Any, Any]] = enumerate(body) if isinstance(body, list) else []
     if isinstance(body, dict):
-        pairs = body.items()  # type: ignore[assignment]
+        pairs = body.items()
     return [(str(k), v) for k, v in pairs if isinstance(v, dict)]
 
 
@@ -117,8 +118,8 @@ def header_token_accepted(ctx: CheckContext) -> None:
         answer = ctx.target.request(
             "GET",
             "/v2/labels/chats/" + path_segment(chat),
-            headers={"access-token": real.access_token},
-            credentials=Credentials(real.instance_id, None),
+            headers={"access-token": ctx.target.access_token},
+            credentials=QueryAuth(real.instance_id, None),
         )
         ctx.add(_disagreement("header_token_accepted", first, answer, "with the query token"))
 

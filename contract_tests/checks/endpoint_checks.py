@@ -32,7 +32,7 @@ from chatlabels.kit.checks.registry import CHECKS, Check, check
 from chatlabels.kit.context import CheckContext
 from chatlabels.kit.findings import Finding
 from chatlabels.kit.judge import BodyChecks, error_body_findings, label_list_findings, shown
-from chatlabels.kit.target import Credentials, Exchange, path_segment
+from chatlabels.kit.target import Exchange, QueryAuth, path_segment
 
 __all__ = ["CHECKS", "RUN_ORDER", "Check", "malformed_answer_findings"]
 
@@ -111,31 +111,31 @@ def auth_is_enforced(ctx: CheckContext) -> None:
     without a token (it lists every label of the account)."""
     rng = random.Random(ctx.seed)
     real = ctx.target.credentials
-    wrong_token = real.access_token
-    while wrong_token == real.access_token:
+    wrong_token = ctx.target.access_token
+    while wrong_token == ctx.target.access_token:
         wrong_token = "".join(rng.choices(string.ascii_letters + string.digits, k=24))
     wrong_instance = real.instance_id
     while wrong_instance == real.instance_id:
         wrong_instance = str(rng.randrange(10**11, 10**12))
     chat_path = "/v2/labels/chats/" + path_segment(ctx.chats[0])
-    no_token = Credentials(real.instance_id, None)
+    no_token = QueryAuth(real.instance_id, None)
     # case -> (path, query credentials, headers)
-    cases: dict[str, tuple[str, Credentials, dict[str, str]]] = {
-        "a wrong token": (chat_path, Credentials(real.instance_id, wrong_token), {}),
-        "an empty token": (chat_path, Credentials(real.instance_id, ""), {}),
+    cases: dict[str, tuple[str, QueryAuth, dict[str, str]]] = {
+        "a wrong token": (chat_path, QueryAuth(real.instance_id, wrong_token), {}),
+        "an empty token": (chat_path, QueryAuth(real.instance_id, ""), {}),
         "no token": (chat_path, no_token, {}),
         "a wrong token in the access-token header": (
             chat_path,
             no_token,
             {"access-token": wrong_token},
         ),
-        "a wrong instance_id": (chat_path, Credentials(wrong_instance, real.access_token), {}),
-        "no instance_id": (chat_path, Credentials(None, real.access_token), {}),
+        "a wrong instance_id": (chat_path, QueryAuth(wrong_instance, real.access_token), {}),
+        "no instance_id": (chat_path, QueryAuth(None, real.access_token), {}),
         "no token on GET /v2/labels": ("/v2/labels", no_token, {}),
     }
     # A gateway that compares a prefix, or ignores case, lets a near miss in.
     for case, token in near_misses(real.access_token or "").items():
-        cases[case] = (chat_path, Credentials(real.instance_id, token), {})
+        cases[case] = (chat_path, QueryAuth(real.instance_id, token), {})
     for case, (path, credentials, headers) in cases.items():
         answer = ctx.target.request("GET", path, headers=headers, credentials=credentials)
         findings = _rejection_findings(answer, "auth_is_enforced", f"a 4xx for {case}")

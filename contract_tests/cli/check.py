@@ -22,7 +22,7 @@ __all__ = ["TOKEN_ENV", "add_commands", "target_fields"]
 TOKEN_ENV = "CHATLABELS_ACCESS_TOKEN"
 
 
-def add_commands(commands: argparse._SubParsersAction) -> None:
+def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     """Register the kit's sub-commands (check, validate) on ``commands``."""
     _add_check(commands)
     _add_validate(commands)
@@ -33,7 +33,7 @@ def _names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
-def _add_check(commands: argparse._SubParsersAction) -> None:
+def _add_check(commands: argparse._SubParsersAction[Any]) -> None:
     check = commands.add_parser(
         "check",
         help="check a target (the live API, the mock, a stub) against the contract",
@@ -223,7 +223,8 @@ def _show(report: Any, args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"chatlabels check: cannot write the report: {exc}", file=sys.stderr)
         return 2
-    return report.exit_code
+    exit_code: int = report.exit_code
+    return exit_code
 
 
 def _add_stateful_flags(check: argparse.ArgumentParser) -> None:
@@ -245,7 +246,7 @@ def _add_stateful_flags(check: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_validate(commands: argparse._SubParsersAction) -> None:
+def _add_validate(commands: argparse._SubParsersAction[Any]) -> None:
     from chatlabels.kit.cli.validate import KINDS
 
     validate = commands.add_parser(

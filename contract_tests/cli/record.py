@@ -129,7 +129,7 @@ def _fixture_label(label: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def add_record_command(commands: argparse._SubParsersAction) -> None:
+def add_record_command(commands: argparse._SubParsersAction[Any]) -> None:
     """Register ``chatlabels record`` on the ``chatlabels`` parser."""
     from chatlabels.kit.cli.check import TOKEN_ENV
 

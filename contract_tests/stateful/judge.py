@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import Any
+from typing import Any, NoReturn
 
 from chatlabels.contract.schemas import iter_errors, json_pointer
 from chatlabels.kit.findings import Finding
@@ -62,7 +62,7 @@ def describe_answer(exchange: Exchange) -> str:
     return f"{exchange.status} {body}"
 
 
-def fail(check: str, answer: Exchange | None, at: str, expected: str, found: str) -> None:
+def fail(check: str, answer: Exchange | None, at: str, expected: str, found: str) -> NoReturn:
     """Raise the disagreement ``check`` found at pointer ``at`` of ``answer``."""
     request = answer.request if answer is not None else None
     raise Disagreement(Finding(check, request, at, expected, found))
@@ -112,7 +112,8 @@ def label_body(answer: Exchange) -> dict[str, Any]:
     ):
         if finding.severity == "error":
             raise Disagreement(replace(finding, pointer=finding.pointer[2:]))
-    return answer.json
+    body: dict[str, Any] = answer.json
+    return body
 
 
 def check_webhooks(

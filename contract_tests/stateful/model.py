@@ -10,7 +10,6 @@ in order. A change that changes nothing returns no event.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,9 +34,6 @@ class LabelModel:
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)
     chats: dict[str, list[str]] = field(default_factory=dict)
     others: dict[str, set[str]] = field(default_factory=dict)
-
-    def copy(self) -> LabelModel:
-        return copy.deepcopy(self)
 
     # -- reads ----------------------------------------------------------------------------
     def directory(self) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ import random
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis.errors import Flaky
@@ -186,7 +186,8 @@ def _search(machine: type[LabelsMachine], options: StatefulOptions, chosen_seed:
     factory: Callable[[], LabelsMachine] = seed(chosen_seed)(lambda: machine())
     try:
         with with_reporter(lambda _text: None):
-            run_state_machine_as_test(factory, settings=run_settings)
+            # Hypothesis calls its argument to build each machine; it need not be a class.
+            run_state_machine_as_test(cast("type[LabelsMachine]", factory), settings=run_settings)
     except TargetUnreachable:
         raise
     except Flaky as exc:

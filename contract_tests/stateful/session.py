@@ -15,11 +15,11 @@ from typing import Any
 
 from chatlabels.contract.chat_ids import canonical_chat_id
 from chatlabels.kit.stateful.model import LabelModel
-from chatlabels.kit.target import Credentials, Exchange, Target, path_segment
+from chatlabels.kit.target import Exchange, QueryAuth, Target, path_segment
 
 __all__ = ["LabelsApi", "Snapshot", "restore", "take_snapshot"]
 
-_NO_CREDENTIALS = Credentials(None, None)
+_NO_CREDENTIALS = QueryAuth(None, None)
 
 
 @dataclass

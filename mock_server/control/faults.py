@@ -88,7 +88,7 @@ class _ActiveRule:
         latency = self.rule.get("latency_ms", 0)
         if isinstance(latency, dict):
             latency = self.rng.uniform(latency["min"], latency["max"])
-        return latency / 1000
+        return float(latency) / 1000
 
     def as_json(self) -> dict[str, Any]:
         shown = copy.deepcopy(self.rule)

@@ -168,7 +168,7 @@ class MockServer:
         """``options`` are the other ``Settings`` fields (``public_hosts``, long-poll caps)."""
         self.store = Store(fixture)
         settings = Settings(
-            host=host, port=port, admin_token=admin_token, journal_size=journal_size, **options
+            host=host, admin_token=admin_token, journal_size=journal_size, **options
         )
         self.app = create_app(self.store, settings)
         self._serving = WaitressThread(

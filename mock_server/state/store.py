@@ -74,7 +74,9 @@ class Store:
         """Replace everything with a validated, normalised fixture (see fixtures.py)."""
         with self._lock:
             self._fixture = copy.deepcopy(fixture)
-            self._instances = {i["id"]: copy.deepcopy(i) for i in fixture["instances"]}
+            self._instances: dict[str, dict[str, Any]] = {
+                i["id"]: copy.deepcopy(i) for i in fixture["instances"]
+            }
             self._by_session = {i["session"]: i["id"] for i in fixture["instances"]}
 
     def reset(self) -> None:
@@ -219,7 +221,8 @@ class Store:
 
     @staticmethod
     def _find_label(instance: dict[str, Any], label_id: str) -> dict[str, Any]:
-        for label in instance["labels"]:
+        labels: list[dict[str, Any]] = instance["labels"]
+        for label in labels:
             if label["id"] == label_id:
                 return label
         raise UnknownLabel(instance["id"], label_id)

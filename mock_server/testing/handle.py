@@ -57,7 +57,8 @@ class ChatLabelsMock:
 
     @property
     def _first(self) -> dict[str, Any]:
-        return self._fixture["instances"][0]
+        first: dict[str, Any] = self._fixture["instances"][0]
+        return first
 
     # -- whole state ----------------------------------------------------------------------
     def load(self, fixture: FixtureSource | None = None) -> None:

@@ -60,7 +60,7 @@ def retry_delay(retries: dict[str, Any] | None, retry_number: int) -> float:
     if config["policy"] == "linear":
         return delay * retry_number
     if config["policy"] == "exponential":
-        return delay * 2 ** (retry_number - 1)
+        return delay * float(2 ** (retry_number - 1))
     return delay
 
 

@@ -15,7 +15,6 @@ from chatlabels.kit.stateful.session import LabelsApi, restore, take_snapshot
 from chatlabels.kit.target import Target
 from chatlabels.mock.app import app_state
 from chatlabels.mock.serving.server import MockServer
-from chatlabels.mock.state.store import api_label
 from tests.conftest import default_fixture_data
 from tests.webhook_receiver import Receiver
 
@@ -88,50 +87,79 @@ def test_refuses_to_write_to_a_target_without_the_control_api(
     assert not [e for e in journal.entries() if e["method"] != "GET"]
 
 
-def _link_not_idempotent(store: Any) -> Callable[..., bool]:
-    original = store.link
+# Mocks broken on purpose, through the store's and the dispatcher's public methods only:
+# each returns the store methods to replace. State added by a breakage is forgotten on reset,
+# so every example of the run starts from the same state.
+Breakage = Callable[[MockServer], dict[str, Callable[..., Any]]]
 
-    def link(instance_id: str, label_id: str, chat_id: str) -> bool:
-        if not original(instance_id, label_id, chat_id):  # already linked: link it twice
-            with store._lock:
-                store._instances[instance_id]["chats"][chat_id].append(label_id)
+
+def _link_not_idempotent(server: MockServer) -> dict[str, Callable[..., Any]]:
+    """Linking an already linked label lists it twice on the chat from then on."""
+    store = server.store
+    link, chat_labels, reset = store.link, store.chat_labels, store.reset
+    doubled: set[tuple[str, str, str]] = set()
+
+    def broken_link(instance_id: str, label_id: str, chat_id: str) -> bool:
+        if not link(instance_id, label_id, chat_id):
+            doubled.add((instance_id, label_id, chat_id))
         return True
 
-    return link
+    def broken_chat_labels(instance_id: str, chat_id: str) -> list[dict[str, Any]]:
+        labels = chat_labels(instance_id, chat_id)
+        return labels + [x for x in labels if (instance_id, x["id"], chat_id) in doubled]
+
+    def broken_reset() -> None:
+        doubled.clear()
+        reset()
+
+    return {"link": broken_link, "chat_labels": broken_chat_labels, "reset": broken_reset}
 
 
-def _delete_keeps_links(store: Any) -> Callable[..., dict[str, Any]]:
-    def delete_label(instance_id: str, label_id: str) -> dict[str, Any]:
-        with store._lock:
-            instance = store._instances[instance_id]
-            label = store._find_label(instance, label_id)
-            instance["labels"].remove(label)
-            store._emit(instance, "label.deleted", api_label(label))
-            return api_label(label)
+def _delete_keeps_links(server: MockServer) -> dict[str, Callable[..., Any]]:
+    """A deleted label stays on the chats it was linked to."""
+    store = server.store
+    delete_label, chat_labels, reset = store.delete_label, store.chat_labels, store.reset
+    ghosts: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
-    return delete_label
+    def broken_delete(instance_id: str, label_id: str) -> dict[str, Any]:
+        chats = [chat["id"] for chat in store.chats_with_label(instance_id, label_id)]
+        deleted = delete_label(instance_id, label_id)
+        for chat in chats:
+            ghosts.setdefault((instance_id, chat), []).append(deleted)
+        return deleted
+
+    def broken_chat_labels(instance_id: str, chat_id: str) -> list[dict[str, Any]]:
+        return chat_labels(instance_id, chat_id) + ghosts.get((instance_id, chat_id), [])
+
+    def broken_reset() -> None:
+        ghosts.clear()
+        reset()
+
+    return {"delete_label": broken_delete, "chat_labels": broken_chat_labels, "reset": broken_reset}
 
 
-def _relink_fires_again(store: Any) -> Callable[..., bool]:
-    original = store.link
+def _relink_fires_again(server: MockServer) -> dict[str, Callable[..., Any]]:
+    """Linking an already linked label announces ``label.chat.added`` again."""
+    store, webhooks = server.store, app_state(server.app).control.webhooks
+    link = store.link
 
-    def link(instance_id: str, label_id: str, chat_id: str) -> bool:
-        if not original(instance_id, label_id, chat_id):
-            label = store._find_label(store._instances[instance_id], label_id)
-            store._emit_chat_event(
-                store._instances[instance_id], "label.chat.added", label, chat_id
-            )
+    def broken_link(instance_id: str, label_id: str, chat_id: str) -> bool:
+        if not link(instance_id, label_id, chat_id):
+            [instance] = [i for i in store.dump()["instances"] if i["id"] == instance_id]
+            payload = {"labelId": label_id, "chatId": chat_id}
+            payload["label"] = store.label(instance_id, label_id)
+            webhooks.on_store_event(instance, "label.chat.added", payload)
         return True
 
-    return link
+    return {"link": broken_link}
 
 
 @pytest.mark.parametrize(
-    ("method", "breakage", "check"),
+    ("breakage", "check"),
     [
-        ("link", _link_not_idempotent, "stateful_schema_conformance"),
-        ("delete_label", _delete_keeps_links, "stateful_model_agreement"),
-        ("link", _relink_fires_again, "stateful_webhook_agreement"),
+        (_link_not_idempotent, "stateful_schema_conformance"),
+        (_delete_keeps_links, "stateful_model_agreement"),
+        (_relink_fires_again, "stateful_webhook_agreement"),
     ],
     ids=["link-not-idempotent", "delete-keeps-links", "event-on-no-op"],
 )
@@ -140,8 +168,7 @@ def test_a_broken_mock_is_caught_with_a_minimal_sequence(
     receiver: Receiver,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-    method: str,
-    breakage: Callable[[Any], Any],
+    breakage: Breakage,
     check: str,
 ) -> None:
     # Webhooks only where the breakage is about them: each check costs a wait per step.
@@ -149,7 +176,8 @@ def test_a_broken_mock_is_caught_with_a_minimal_sequence(
     # A small account, so random sequences hit the same label and chat again soon.
     small = {"labels": SMALL_LABELS, "chats": {CHATS[0]: ["2"]}, "webhooks": hooks}
     server = start_server(fixture_with(**small))
-    monkeypatch.setattr(server.store, method, breakage(server.store))
+    for method, replacement in breakage(server).items():
+        monkeypatch.setattr(server.store, method, replacement)
     argv = stateful_args(server, "--seed", "3", "--max-examples", "30", "--steps", "8")
     assert main(argv) == 1
     out = capsys.readouterr().out
