@@ -12,11 +12,20 @@ The mock and the kit never import each other. ``chatlabels.fixtures`` carries th
 fixture files as data.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("chatlabels")
-except PackageNotFoundError:  # a source tree on sys.path without an install
-    __version__ = "0+unknown"
+from typing import Any
 
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    """``__version__`` on first use (PEP 562): reading the installed metadata costs a pytest
+    start several milliseconds, and every pytest run in the environment imports this package
+    for its plugins."""
+    if name != "__version__":
+        raise AttributeError(f"module 'chatlabels' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("chatlabels")
+    except PackageNotFoundError:  # a source tree on sys.path without an install
+        return "0+unknown"
