@@ -12,6 +12,7 @@ from chatlabels.mock.control.faults import FaultRules
 from chatlabels.mock.control.guard import AdminGuard
 from chatlabels.mock.control.journal import RequestJournal
 from chatlabels.mock.control.rate_limit import RateLimits, fixture_rate_limits
+from chatlabels.mock.http.cors import install_cors
 from chatlabels.mock.http.errors import ErrorDialect, register_error_handlers
 from chatlabels.mock.http.hooks import install_request_hooks
 from chatlabels.mock.http.parsed_request import dialect_of
@@ -45,6 +46,9 @@ class Settings:
     max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS
     #: Bounds of the HTTP server; the app enforces the body sizes again (in-process clients).
     limits: ServerLimits = field(default_factory=ServerLimits)
+    #: CORS headers on the provider dialect too (``--no-cors`` turns them off); the WAHA
+    #: dialect always has them, as WAHA does, and ``/__admin/`` never.
+    cors: bool = True
 
     @property
     def loopback_only(self) -> bool:
@@ -114,7 +118,9 @@ def create_app(store: Store, settings: Settings | None = None) -> Flask:
         bound_host=settings.host,
     )
     app.extensions[_STATE_KEY] = AppState(settings, control, guard)
-    # First, before any blueprint's own hooks (WAHA's key guard): the clock, faults and the
+    # CORS first, as WAHA mounts it: a preflight is answered before anything else looks.
+    install_cors(app, everywhere=settings.cors)
+    # Then, before any blueprint's own hooks (WAHA's key guard): the clock, faults and the
     # journal see every request of the emulated API, whatever answers it.
     install_request_hooks(app, control)
     app.register_blueprint(provider_blueprint(store))

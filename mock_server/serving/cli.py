@@ -87,6 +87,13 @@ def add_serve_command(commands: argparse._SubParsersAction[Any]) -> None:
             metavar="N" if isinstance(bound.default, int) else "S",
             help=f"{bound.metadata['help']} (default {bound.default})",
         )
+    serve.add_argument(
+        "--no-cors",
+        dest="cors",
+        action="store_false",
+        help="no CORS headers on the provider dialect (the WAHA dialect keeps them, as WAHA "
+        "does): proves a browser page does not depend on them",
+    )
     serve.add_argument("--quiet", action="store_true", help="do not log one line per request")
     serve.add_argument(
         "--log-format",
@@ -194,6 +201,7 @@ def _run_serve(args: argparse.Namespace) -> int:
             "max_long_polls": args.max_long_polls,
             "max_wait_seconds": args.max_wait_seconds,
             "limits": _limits(args),
+            "cors": args.cors,
         },
         watch=path if args.watch else None,
         watch_interval=args.watch_interval,

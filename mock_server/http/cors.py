@@ -1,0 +1,70 @@
+"""CORS as WAHA serves it, so a browser page on another origin can call the mock.
+
+WAHA calls NestJS's ``app.enableCors()`` with no options (``src/main.ts`` l.87 at WAHA
+2025.10.4, the same in every version checked), i.e. the npm ``cors`` 2.8.5 middleware with its
+defaults, mounted before everything else (body parser, API-key check, routes):
+
+- any ``OPTIONS`` request is a preflight, answered at once, without a key: 204, empty body,
+  ``Access-Control-Allow-Origin: *``, ``Access-Control-Allow-Methods:
+  GET,HEAD,PUT,PATCH,POST,DELETE``, ``Vary: Access-Control-Request-Headers`` and, only when
+  the request names some, ``Access-Control-Allow-Headers`` echoing them (cors
+  ``lib/index.js`` l.98-111, l.163-181). cors also sends ``Content-Length: 0``; the mock
+  cannot (Werkzeug drops it from every 204, as RFC 9110 section 8.6 asks);
+- every other answer, errors included, carries ``Access-Control-Allow-Origin: *``
+  (l.182-189), whether or not the request sent an ``Origin``.
+
+The WAHA dialect (``/api/...``) always answers so, as WAHA does. The provider dialect and
+``/openapi.json`` answer the same by default (browser dashboards call it) unless the server
+was started with ``--no-cors``. ``/__admin/`` never does: it refuses other origins outright.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+
+from chatlabels.mock.waha.errors import WAHA_PREFIX
+
+__all__ = ["ALLOWED_METHODS", "cors_applies", "install_cors"]
+
+#: cors 2.8.5's default ``methods`` (lib/index.js l.10), in its order and spelling.
+ALLOWED_METHODS = "GET,HEAD,PUT,PATCH,POST,DELETE"
+
+_ADMIN_PREFIX = "/__admin"
+
+
+def cors_applies(path: str, *, everywhere: bool) -> bool:
+    """True when the answer to ``path`` carries CORS headers.
+
+    ``everywhere`` is ``Settings.cors``: off, only the WAHA dialect keeps them.
+    """
+    if path == _ADMIN_PREFIX or path.startswith(_ADMIN_PREFIX + "/"):
+        return False
+    return everywhere or path.startswith(WAHA_PREFIX)
+
+
+def install_cors(app: Flask, *, everywhere: bool) -> None:
+    """Answer preflights and mark answers, on the paths ``cors_applies`` to.
+
+    Install it before any other request hook: like WAHA's middleware it answers a preflight
+    before the key check, fault rules and rate limits see the request (the journal and the
+    access log still record it, after the fact).
+    """
+
+    @app.before_request
+    def preflight() -> Response | None:
+        if request.method != "OPTIONS" or not cors_applies(request.path, everywhere=everywhere):
+            return None
+        response = Response(status=204)
+        del response.headers["Content-Type"]
+        response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+        response.headers["Vary"] = "Access-Control-Request-Headers"
+        asked = request.headers.get("Access-Control-Request-Headers")
+        if asked:
+            response.headers["Access-Control-Allow-Headers"] = asked
+        return response
+
+    @app.after_request
+    def allow_origin(response: Response) -> Response:
+        if cors_applies(request.path, everywhere=everywhere):
+            response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
