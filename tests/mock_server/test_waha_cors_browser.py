@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from chatlabels.mock.app import app_state
 from chatlabels.mock.serving.server import MockServer
 
 CHAT = "5511988887777%40c.us"  # VIP, Pending Payment, Assigned to Alice in the default fixture
@@ -132,7 +133,7 @@ def test_a_page_on_another_origin_gets_the_labels(page, page_server, start_serve
     # The control API is never readable from another origin.
     assert "failed" in results["admin"], results["admin"]
     # The browser did send preflights, and the mock answered them as configured.
-    journal = server.app.extensions["chatlabels.journal"]
+    journal = app_state(server.app).control.journal
     preflights = {(e["path"], e["status"]) for e in journal.entries(method="OPTIONS")}
     assert preflights == {
         ("/api/default/labels/chats/5511988887777@c.us", 204),
