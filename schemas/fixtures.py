@@ -197,9 +197,13 @@ def _check_labels(labels: list[dict[str, Any]], at: str) -> list[FixtureProblem]
 def _check_chats(instance: dict[str, Any], at: str) -> list[FixtureProblem]:
     problems = []
     label_ids = {label["id"] for label in instance["labels"]}
-    canonical: dict[str, list[str]] = {}
-    for raw, chat_labels in instance["chats"].items():
+    canonical: dict[str, Any] = {}
+    for raw, value in instance["chats"].items():
         chat_at = f"{at}/chats/{json_pointer([raw])[1:]}"
+        # A chat is its label ids, or an object with them in "labels" and what the engines
+        # tell about it (name, isGroup, timestamp...); both forms are kept as given.
+        chat_labels = value.setdefault("labels", []) if isinstance(value, dict) else value
+        labels_at = f"{chat_at}/labels" if isinstance(value, dict) else chat_at
         chat_id = canonical_chat_id(raw)
         if chat_id is None:
             problems.append(
@@ -217,15 +221,15 @@ def _check_chats(instance: dict[str, Any], at: str) -> list[FixtureProblem]:
             if label_id not in label_ids:
                 problems.append(
                     FixtureProblem(
-                        f"{chat_at}/{k}",
+                        f"{labels_at}/{k}",
                         f"label {label_id!r} does not exist in this instance's labels "
                         f"(known: {', '.join(sorted(label_ids)) or 'none'})",
                     )
                 )
             elif label_id in chat_labels[:k]:
                 problems.append(
-                    FixtureProblem(f"{chat_at}/{k}", f"label {label_id!r} listed twice")
+                    FixtureProblem(f"{labels_at}/{k}", f"label {label_id!r} listed twice")
                 )
-        canonical[chat_id] = chat_labels
+        canonical[chat_id] = value
     instance["chats"] = canonical
     return problems

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
-from chatlabels.mock.waha.errors import WAHA_PREFIX
+from chatlabels.mock.http.parsed_request import dialect_of
 
 __all__ = ["ALLOWED_METHODS", "cors_applies", "install_cors"]
 
@@ -39,7 +39,7 @@ def cors_applies(path: str, *, everywhere: bool) -> bool:
     """
     if path == _ADMIN_PREFIX or path.startswith(_ADMIN_PREFIX + "/"):
         return False
-    return everywhere or path.startswith(WAHA_PREFIX)
+    return everywhere or dialect_of(path) == "waha"
 
 
 def install_cors(app: Flask, *, everywhere: bool) -> None:

@@ -39,6 +39,7 @@ class InstanceAccess:
     session: str
     api_key: str
     status: str
+    engine: str = "WEBJS"
 
     def require_working(self) -> None:
         """An instance acts only while its session is ``WORKING``, as on the real account."""
@@ -53,12 +54,35 @@ def _access(instance: dict[str, Any]) -> InstanceAccess:
         session=instance["session"],
         api_key=instance.get("api_key", instance["token"]),
         status=instance["status"],
+        engine=instance.get("engine", "WEBJS"),
     )
 
 
 def api_label(label: dict[str, Any]) -> dict[str, Any]:
     """A stored label as the API answers it."""
     return label_json(label["id"], label["name"], label["color"])
+
+
+def _from_fixture(instance: dict[str, Any]) -> dict[str, Any]:
+    """An instance as the store keeps it: ``chats`` maps a chat to its label ids only; what
+    a fixture tells about a chat besides (the object form) waits in ``chat_details``."""
+    kept = copy.deepcopy(instance)
+    kept["chat_details"] = {}
+    for chat_id, value in kept["chats"].items():
+        if isinstance(value, dict):
+            kept["chats"][chat_id] = value.pop("labels", [])
+            kept["chat_details"][chat_id] = value
+    return kept
+
+
+def _as_fixture(instance: dict[str, Any]) -> dict[str, Any]:
+    """An instance as a fixture writes it: a chat with details is an object again."""
+    dumped = copy.deepcopy(instance)
+    details = dumped.pop("chat_details", {})
+    for chat_id, facts in details.items():
+        if chat_id in dumped["chats"]:
+            dumped["chats"][chat_id] = {"labels": dumped["chats"][chat_id], **facts}
+    return dumped
 
 
 class Store:
@@ -75,7 +99,7 @@ class Store:
         with self._lock:
             self._fixture = copy.deepcopy(fixture)
             self._instances: dict[str, dict[str, Any]] = {
-                i["id"]: copy.deepcopy(i) for i in fixture["instances"]
+                i["id"]: _from_fixture(i) for i in fixture["instances"]
             }
             self._by_session = {i["session"]: i["id"] for i in fixture["instances"]}
 
@@ -88,7 +112,7 @@ class Store:
         """The current state as a fixture document that ``load`` accepts as is."""
         with self._lock:
             dumped = {k: copy.deepcopy(v) for k, v in self._fixture.items() if k != "instances"}
-            dumped["instances"] = [copy.deepcopy(i) for i in self._instances.values()]
+            dumped["instances"] = [_as_fixture(i) for i in self._instances.values()]
             return dumped
 
     def add_listener(self, listener: EventListener) -> None:
@@ -127,10 +151,24 @@ class Store:
             return [api_label(by_id[i]) for i in instance["chats"].get(chat_id, [])]
 
     def chats_with_label(self, instance_id: str, label_id: str) -> list[dict[str, str]]:
+        return [{"id": chat} for chat, _ in self.labelled_chats(instance_id, label_id)]
+
+    def labelled_chats(self, instance_id: str, label_id: str) -> list[tuple[str, dict[str, Any]]]:
+        """``(chat id, what the fixture tells about the chat)`` for each chat with the label."""
         with self._lock:
             instance = self._instance(instance_id)
             self._find_label(instance, label_id)
-            return [{"id": chat} for chat, ids in instance["chats"].items() if label_id in ids]
+            details = instance.get("chat_details", {})
+            return [
+                (chat, copy.deepcopy(details.get(chat, {})))
+                for chat, ids in instance["chats"].items()
+                if label_id in ids
+            ]
+
+    def knows_chat(self, instance_id: str, chat_id: str) -> bool:
+        """True when the account has the chat (in the fixture, or labelled since)."""
+        with self._lock:
+            return chat_id in self._instance(instance_id)["chats"]
 
     # -- changes ------------------------------------------------------------------------
     def create_label(self, instance_id: str, *, name: str, color: int) -> dict[str, Any]:

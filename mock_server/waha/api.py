@@ -18,8 +18,10 @@ from chatlabels.mock.http.label_input import (
     label_id_param,
 )
 from chatlabels.mock.http.parsed_request import current_request
+from chatlabels.mock.state.errors import UnknownLabel
 from chatlabels.mock.state.store import Store
 from chatlabels.mock.waha.auth import require_api_key, working_session
+from chatlabels.mock.waha.engines import ChatFacts, chats_by_label, unknown_label_chats
 from chatlabels.mock.waha.errors import WahaError
 
 __all__ = ["DELETED", "waha_blueprint"]
@@ -82,7 +84,12 @@ def waha_blueprint(store: Store) -> Blueprint:
     @bp.get("/<label_id>/chats")
     def chats_with_label(session: str, label_id: str) -> Response:
         instance = working_session(current_request(), session)
-        return jsonify(store.chats_with_label(instance.id, label_id_param(label_id)))
+        try:
+            chats = store.labelled_chats(instance.id, label_id_param(label_id))
+        except UnknownLabel:
+            return jsonify(unknown_label_chats(instance.engine))
+        facts = [ChatFacts.of(chat_id, details) for chat_id, details in chats]
+        return jsonify(chats_by_label(instance.engine, facts))
 
     return bp
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from chatlabels.mock.http.parsed_request import ParsedRequest
 from chatlabels.mock.provider.auth import single_value
 from chatlabels.mock.state.store import InstanceAccess
+from chatlabels.mock.waha.engines import require_label_support
 from chatlabels.mock.waha.errors import forbidden, session_not_found, unauthorized
 
 __all__ = ["require_api_key", "working_session"]
@@ -37,4 +38,5 @@ def working_session(parsed: ParsedRequest, name: str) -> InstanceAccess:
     if not parsed.caller.matched:
         raise forbidden()
     access.require_working()
+    require_label_support(access.engine)
     return access

@@ -9,6 +9,7 @@ both dialects share; errors.py's handlers use it for every path under ``/api/``.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any, assert_never
 
@@ -17,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from chatlabels.mock.http.errors import ApiError, ErrorDialect
 from chatlabels.mock.http.parsed_request import current_request
+from chatlabels.mock.http.redaction import REDACTED, is_secret, redact_query
 from chatlabels.mock.provider.errors import provider_domain_error, provider_http_error
 from chatlabels.mock.state.errors import (
     AnyDomainError,
@@ -26,13 +28,16 @@ from chatlabels.mock.state.errors import (
     UnknownLabel,
     UnknownLabels,
 )
+from chatlabels.mock.webhooks.envelope import WAHA_VERSION
 
 __all__ = [
     "SESSION_STATUS_ERROR",
     "WAHA_ERRORS",
     "WahaError",
+    "engine_exception",
     "forbidden",
     "label_not_found",
+    "not_implemented_by_engine",
     "session_not_found",
     "unauthorized",
     "unknown_labels",
@@ -106,6 +111,37 @@ def session_not_working(name: str, status: str) -> WahaError:
 
 def label_not_found() -> WahaError:
     return WahaError(404, "Label not found")
+
+
+def not_implemented_by_engine() -> WahaError:
+    """``NotImplementedByEngineError`` of the WAHA releases that still had VENOM (2024.8.1 to
+    2024.9.x, ``src/core/exceptions.ts``): an ``UnprocessableEntityException``."""
+    return WahaError(422, "The method is not implemented by the engine.")
+
+
+def engine_exception(name: str, message: str, *, engine: str) -> WahaError:
+    """A failure inside the engine (not an HttpException), as WAHA's AllExceptionsFilter
+    answers it (``src/nestjs/AllExceptionsFilter.ts`` l.67-79): 500 with the exception and
+    the request. The request's query and path keep their keys but never a secret's value."""
+    parsed = current_request()
+    pairs = list(parsed.query)
+    query = redact_query(pairs)
+    body: dict[str, Any] = {
+        "statusCode": 500,
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "exception": {
+            "message": message,
+            "name": name,
+            "stack": f"{name}: {message}\n    at (the mock's emulation of the engine)",
+        },
+        "request": {
+            "path": parsed.path + (f"?{query}" if query else ""),
+            "method": parsed.method,
+            "query": {k: REDACTED if is_secret(k) else v for k, v in pairs},
+        },
+        "version": {"version": WAHA_VERSION, "engine": engine, "tier": "CORE", "browser": None},
+    }
+    return WahaError(500, message, body=body)
 
 
 def unknown_labels(label_ids: tuple[str, ...], session: str) -> WahaError:
