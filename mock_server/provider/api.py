@@ -74,6 +74,7 @@ def provider_blueprint(store: Store) -> Blueprint:
     def update_label(label_id: str) -> Response:
         instance = provider_instance(current_request())
         label_id = label_id_param(label_id)
+        store.label(instance.id, label_id)  # existence before the body, as WAHA checks
         name, color = label_fields(json_object_body())
         return jsonify(store.update_label(instance.id, label_id, name=name, color=color))
 

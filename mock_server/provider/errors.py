@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from chatlabels.mock.http.errors import ApiError, ErrorDialect
 from chatlabels.mock.state.errors import (
     AnyDomainError,
+    DuplicateLabelName,
     LabelLimitReached,
     SessionNotReady,
     UnknownInstance,
@@ -54,6 +55,13 @@ def provider_domain_error(error: AnyDomainError) -> ApiError:
                 "quota_reached",
                 f"The account already has {limit} labels, WhatsApp's limit; "
                 "delete one before creating another.",
+            )
+        case DuplicateLabelName(name=name, existing_id=existing_id):
+            return ApiError(
+                422,
+                "label_exists",
+                f"Label with '{name}' already exists, id: {existing_id}; "
+                "choose another name, or update that label.",
             )
         case SessionNotReady(instance_id=instance_id, status=status):
             return ApiError(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 __all__ = [
     "AnyDomainError",
     "DomainError",
+    "DuplicateLabelName",
     "LabelLimitReached",
     "SessionNotReady",
     "UnknownInstance",
@@ -69,6 +70,16 @@ class LabelLimitReached(DomainError):
 
 
 @dataclass(eq=False)
+class DuplicateLabelName(DomainError):
+    """Another label of the instance (or, under WAHA's update, the label itself) already
+    has the name; ``existing_id`` is the first such label, as WAHA's ``lodash.find`` picks."""
+
+    instance_id: str
+    name: str
+    existing_id: str
+
+
+@dataclass(eq=False)
 class SessionNotReady(DomainError):
     """The instance exists but its session is not ``WORKING``, so it cannot act."""
 
@@ -79,5 +90,10 @@ class SessionNotReady(DomainError):
 
 #: Every concrete domain error; the dialects' mappings match on it exhaustively.
 AnyDomainError = (
-    UnknownInstance | UnknownLabels | UnknownLabel | LabelLimitReached | SessionNotReady
+    UnknownInstance
+    | UnknownLabels
+    | UnknownLabel
+    | LabelLimitReached
+    | DuplicateLabelName
+    | SessionNotReady
 )

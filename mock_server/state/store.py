@@ -17,6 +17,7 @@ from typing import Any
 
 from chatlabels.contract.labels import MAX_LABELS, label_json
 from chatlabels.mock.state.errors import (
+    DuplicateLabelName,
     LabelLimitReached,
     SessionNotReady,
     UnknownInstance,
@@ -177,6 +178,7 @@ class Store:
             labels = instance["labels"]
             if len(labels) >= MAX_LABELS:
                 raise LabelLimitReached(instance_id, MAX_LABELS)
+            self._refuse_taken_name(instance, name, but=None)
             next_id = max((int(label["id"]) for label in labels), default=0) + 1
             label = {"id": str(next_id), "name": name, "color": color}
             labels.append(label)
@@ -184,11 +186,20 @@ class Store:
             return api_label(label)
 
     def update_label(
-        self, instance_id: str, label_id: str, *, name: str, color: int
+        self,
+        instance_id: str,
+        label_id: str,
+        *,
+        name: str,
+        color: int,
+        refuse_own_name: bool = False,
     ) -> dict[str, Any]:
+        """Rename and recolour a label. Its name must not be another label's; with
+        ``refuse_own_name`` not its own either (WAHA's update, see waha/api.py)."""
         with self._lock:
             instance = self._instance(instance_id)
             label = self._find_label(instance, label_id)
+            self._refuse_taken_name(instance, name, but=None if refuse_own_name else label_id)
             if (label["name"], label["color"]) != (name, color):
                 label.update(name=name, color=color)
                 self._emit(instance, "label.upsert", api_label(label))
@@ -256,6 +267,13 @@ class Store:
         if instance is None:
             raise UnknownInstance(instance_id)
         return instance
+
+    @staticmethod
+    def _refuse_taken_name(instance: dict[str, Any], name: str, *, but: str | None) -> None:
+        """Names are unique in an account: exact, case-sensitive, untrimmed, as in WAHA."""
+        for label in instance["labels"]:
+            if label["name"] == name and label["id"] != but:
+                raise DuplicateLabelName(instance["id"], label["name"], label["id"])
 
     @staticmethod
     def _find_label(instance: dict[str, Any], label_id: str) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from chatlabels.mock.http.label_input import (
     chat_id_in_path,
     json_object_body,
     label_fields,
-    label_id_param,
 )
 from chatlabels.mock.http.parsed_request import current_request
 from chatlabels.mock.state.errors import UnknownLabel
@@ -23,6 +22,7 @@ from chatlabels.mock.state.store import Store
 from chatlabels.mock.waha.auth import require_api_key, working_session
 from chatlabels.mock.waha.engines import ChatFacts, chats_by_label, unknown_label_chats
 from chatlabels.mock.waha.errors import WahaError
+from chatlabels.mock.waha.validation import label_body
 
 __all__ = ["DELETED", "waha_blueprint"]
 
@@ -45,21 +45,34 @@ def waha_blueprint(store: Store) -> Blueprint:
 
     @bp.post("")
     def create_label(session: str) -> tuple[Response, int]:
+        # labels.controller.ts l.43-66: the pipe (400), the colour (422), the 20-label limit
+        # (422), the name (422), in that order. The pipe runs beside the session pipe and
+        # fails within microtasks, so a bad body is a 400 even for a session not WORKING.
+        body = label_body()  # the pipe rejects at once, before the session pipe answers
         instance = working_session(current_request(), session)
-        name, color = label_fields(json_object_body(json_content_type_only=True))
+        name, color = label_fields(body)
         return jsonify(store.create_label(instance.id, name=name, color=color)), 201
 
     @bp.put("/<label_id>")
     def update_label(session: str, label_id: str) -> Response:
+        # labels.controller.ts l.68-97: the pipe (400), then the label must exist (404), then
+        # the colour (422) and the name (422). Any id that is not a label's is a 404.
+        body = label_body()
         instance = working_session(current_request(), session)
-        label_id = label_id_param(label_id)
-        name, color = label_fields(json_object_body(json_content_type_only=True))
-        return jsonify(store.update_label(instance.id, label_id, name=name, color=color))
+        store.label(instance.id, label_id)
+        name, color = label_fields(body)
+        # Quirk: WAHA's name check also counts the label being updated (l.83-90), so an
+        # update that keeps the label's own name is refused with its own id. Copied: a client
+        # that does that fails against WAHA, so it must fail here too (README, "WAHA's rules").
+        updated = store.update_label(
+            instance.id, label_id, name=name, color=color, refuse_own_name=True
+        )
+        return jsonify(updated)
 
     @bp.delete("/<label_id>")
     def delete_label(session: str, label_id: str) -> Response:
         instance = working_session(current_request(), session)
-        store.delete_label(instance.id, label_id_param(label_id))
+        store.delete_label(instance.id, label_id)
         return jsonify(DELETED)
 
     @bp.get("/chats/<path:chat_id>")
@@ -85,7 +98,7 @@ def waha_blueprint(store: Store) -> Blueprint:
     def chats_with_label(session: str, label_id: str) -> Response:
         instance = working_session(current_request(), session)
         try:
-            chats = store.labelled_chats(instance.id, label_id_param(label_id))
+            chats = store.labelled_chats(instance.id, label_id)
         except UnknownLabel:
             return jsonify(unknown_label_chats(instance.engine))
         facts = [ChatFacts.of(chat_id, details) for chat_id, details in chats]

@@ -22,6 +22,7 @@ from chatlabels.mock.http.redaction import REDACTED, is_secret, redact_query
 from chatlabels.mock.provider.errors import provider_domain_error, provider_http_error
 from chatlabels.mock.state.errors import (
     AnyDomainError,
+    DuplicateLabelName,
     LabelLimitReached,
     SessionNotReady,
     UnknownInstance,
@@ -163,7 +164,13 @@ def waha_domain_error(error: AnyDomainError) -> ApiError:
             return label_not_found()
         case SessionNotReady(session=session, status=status):
             return session_not_working(session, status)
-        case UnknownInstance() | LabelLimitReached():
+        case LabelLimitReached(limit=limit):
+            # labels.controller.ts l.54-56: counted before the name, on create only.
+            return WahaError(422, f"Maximum {limit} labels allowed")
+        case DuplicateLabelName(name=name, existing_id=existing_id):
+            # labels.controller.ts l.58-62 (create) and l.83-90 (update).
+            return WahaError(422, f"Label with '{name}' already exists, id: {existing_id}")
+        case UnknownInstance():
             return waha_api_error(provider_domain_error(error))
         case _:
             assert_never(error)

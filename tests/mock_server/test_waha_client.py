@@ -10,11 +10,13 @@ label routes have no call in any Python client on PyPI that we found usable; the
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 import requests
 
 from chatlabels.mock.serving.server import MockServer
+from tests.conftest import FIXTURES_DIR
 
 waha = pytest.importorskip("waha", reason="the waha client is in the test extra")
 
@@ -51,6 +53,19 @@ def test_create_makes_a_label_both_dialects_see(start_server) -> None:
     assert default_color["color"] == 0
     provider = requests.get(f"{server.url}/v2/labels", params=PROVIDER, timeout=5).json()
     assert provider[-2:] == [created, default_color]
+
+
+def test_wahas_label_rules_reach_the_client_as_its_errors(start_server) -> None:
+    with client(start_server()) as sync, pytest.raises(waha.WahaAPIError) as taken:
+        sync.labels.create("VIP", color=1)
+    assert (taken.value.status_code, taken.value.message) == (
+        422,
+        "Label with 'VIP' already exists, id: 3",
+    )
+    full = json.loads((FIXTURES_DIR / "full-account.json").read_text("utf-8"))
+    with client(start_server(full)) as sync, pytest.raises(waha.WahaAPIError) as limit:
+        sync.labels.create("Fresh", color=1)
+    assert (limit.value.status_code, limit.value.message) == (422, "Maximum 20 labels allowed")
 
 
 def test_a_wrong_key_raises_the_clients_authentication_error(default_server) -> None:
