@@ -101,7 +101,7 @@ def test_any_options_is_a_preflight_and_headers_are_echoed_only_when_asked(serve
         ("GET", "/api/default/labels", {"headers": ORIGIN}, 401),
         ("DELETE", "/api/default/labels/99", {"headers": KEY}, 404),
         ("GET", "/api/default/labels/99/chats", {"headers": KEY}, 500),  # WEBJS's failure
-        ("GET", "/api/default/labels/x/chats", {"headers": KEY}, 400),
+        ("GET", "/api/default/labels/chats/not-a-chat", {"headers": KEY}, 400),
         ("GET", "/api/sales/labels", {"headers": {"X-Api-Key": "987654321"}}, 422),
         ("POST", "/api/default/labels", {"headers": KEY, "json": {"name": "N"}}, 422),
         ("DELETE", "/api/default/nothing", {"headers": KEY}, 404),
