@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -40,8 +41,9 @@ def test_async_list_returns_the_same(default_server: MockServer) -> None:
         async with waha.AsyncWahaClient(base_url=default_server.url, api_key=KEY) as client:
             return await client.labels.list()
 
-    with client(default_server) as sync:
-        assert asyncio.run(listed()) == sync.labels.list()
+    # In a thread of its own: the browser tests' Playwright may hold an event loop in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool, client(default_server) as sync:
+        assert pool.submit(asyncio.run, listed()).result(timeout=30) == sync.labels.list()
 
 
 def test_create_makes_a_label_both_dialects_see(start_server) -> None:
