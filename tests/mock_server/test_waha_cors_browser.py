@@ -28,7 +28,8 @@ PAGE = """<!doctype html>
 const mock = new URLSearchParams(location.search).get("mock");
 async function call(name, path, init) {
   try {
-    const response = await fetch(mock + path, init);
+    // A hung call is reported as failed rather than stalling the page (machines are loaded).
+    const response = await fetch(mock + path, {...init, signal: AbortSignal.timeout(20000)});
     const text = await response.text();
     return [name, {status: response.status, body: text ? JSON.parse(text) : null}];
   } catch (error) {
@@ -107,7 +108,7 @@ def page_server() -> Iterator[Callable[[str], PageServer]]:
 def run_page(page: Any, page_server: Any, server: MockServer) -> dict[str, Any]:
     served = page_server(PAGE)
     page.goto(f"{served.url}?mock={server.url}")
-    page.wait_for_selector("#result[data-done=yes]", state="attached", timeout=15_000)
+    page.wait_for_selector("#result[data-done=yes]", state="attached", timeout=60_000)
     results: dict[str, Any] = json.loads(page.text_content("#result"))
     return results
 
