@@ -12,13 +12,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any, assert_never
+from urllib.parse import urlencode
 
 from flask import request
 from werkzeug.exceptions import HTTPException
 
 from chatlabels.mock.http.errors import ApiError, ErrorDialect
 from chatlabels.mock.http.parsed_request import current_request
-from chatlabels.mock.http.redaction import REDACTED, is_secret, redact_query
+from chatlabels.mock.http.redaction import REDACTED, is_secret
 from chatlabels.mock.provider.errors import provider_domain_error, provider_http_error
 from chatlabels.mock.state.errors import (
     AnyDomainError,
@@ -125,8 +126,8 @@ def engine_exception(name: str, message: str, *, engine: str) -> WahaError:
     answers it (``src/nestjs/AllExceptionsFilter.ts`` l.67-79): 500 with the exception and
     the request. The request's query and path keep their keys but never a secret's value."""
     parsed = current_request()
-    pairs = list(parsed.query)
-    query = redact_query(pairs)
+    pairs = [(name, REDACTED if is_secret(name) else value) for name, value in parsed.query]
+    query = urlencode(pairs)
     body: dict[str, Any] = {
         "statusCode": 500,
         "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
@@ -138,7 +139,7 @@ def engine_exception(name: str, message: str, *, engine: str) -> WahaError:
         "request": {
             "path": parsed.path + (f"?{query}" if query else ""),
             "method": parsed.method,
-            "query": {k: REDACTED if is_secret(k) else v for k, v in pairs},
+            "query": dict(pairs),
         },
         "version": {"version": WAHA_VERSION, "engine": engine, "tier": "CORE", "browser": None},
     }
