@@ -20,6 +20,7 @@ from chatlabels.mock.limits import (
     DEFAULT_JOURNAL_SIZE,
     DEFAULT_MAX_LONG_POLLS,
     DEFAULT_MAX_WAIT_SECONDS,
+    DEFAULT_WEBHOOK_QUEUE,
     ServerLimits,
 )
 from chatlabels.mock.openapi import openapi_blueprint
@@ -40,6 +41,8 @@ class Settings:
     host: str = "127.0.0.1"
     admin_token: str | None = None
     journal_size: int = DEFAULT_JOURNAL_SIZE
+    #: Webhook deliveries waiting to be sent; beyond, the oldest is dropped (recorded).
+    webhook_queue: int = DEFAULT_WEBHOOK_QUEUE
     #: Names besides loopback under which /__admin/ may be addressed (``--public-host``).
     public_hosts: tuple[str, ...] = ()
     max_long_polls: int = DEFAULT_MAX_LONG_POLLS
@@ -100,7 +103,7 @@ def create_app(store: Store, settings: Settings | None = None) -> Flask:
     app.url_map.strict_slashes = False
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     register_error_handlers(app, dialect_for=error_dialect)
-    webhooks = WebhookDispatcher()
+    webhooks = WebhookDispatcher(max_pending=settings.webhook_queue)
     store.add_listener(webhooks.on_store_event)
 
     initial = store.dump()

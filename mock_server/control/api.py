@@ -65,6 +65,7 @@ def admin_blueprint(
                 "status": "ok",
                 "journal": {"entries": len(control.journal), "max": control.journal.maxlen},
                 "faults": len(control.faults.rules()),
+                "webhooks": control.webhooks.stats(),
             }
         )
 

@@ -17,7 +17,12 @@ from typing import Any
 from chatlabels.contract.fixtures import FixtureError, load_fixture
 from chatlabels.contract.resources import bundled_fixtures, find_fixture
 from chatlabels.mock.http.logs import LOG_FORMATS, LOG_LEVELS
-from chatlabels.mock.limits import DEFAULT_MAX_LONG_POLLS, DEFAULT_MAX_WAIT_SECONDS, ServerLimits
+from chatlabels.mock.limits import (
+    DEFAULT_MAX_LONG_POLLS,
+    DEFAULT_MAX_WAIT_SECONDS,
+    DEFAULT_WEBHOOK_QUEUE,
+    ServerLimits,
+)
 
 __all__ = ["MAX_THREADS", "add_fixtures_command", "add_serve_command"]
 
@@ -78,6 +83,14 @@ def add_serve_command(commands: argparse._SubParsersAction[Any]) -> None:
         default=DEFAULT_MAX_WAIT_SECONDS,
         metavar="S",
         help=f"longest long-poll timeout (default {DEFAULT_MAX_WAIT_SECONDS:g})",
+    )
+    serve.add_argument(
+        "--webhook-queue",
+        type=int,
+        default=DEFAULT_WEBHOOK_QUEUE,
+        metavar="N",
+        help="webhook deliveries waiting to be sent; beyond, the oldest is dropped and "
+        f"logged as dropped (default {DEFAULT_WEBHOOK_QUEUE})",
     )
     for bound in dataclasses.fields(ServerLimits):
         serve.add_argument(
@@ -150,7 +163,7 @@ def _problem(args: argparse.Namespace) -> str | None:
         return f"--port {args.port} is not a port (0..65535)"
     if not 1 <= args.threads <= MAX_THREADS:
         return f"--threads {args.threads} must be from 1 to {MAX_THREADS}"
-    for option in ("max_long_polls", "max_wait_seconds"):
+    for option in ("max_long_polls", "max_wait_seconds", "webhook_queue"):
         if not getattr(args, option) > 0:
             return f"--{option.replace('_', '-')} {getattr(args, option)} must be above 0"
     if not MIN_WATCH_INTERVAL <= args.watch_interval <= 60:
@@ -200,6 +213,7 @@ def _run_serve(args: argparse.Namespace) -> int:
             "public_hosts": tuple(args.public_host),
             "max_long_polls": args.max_long_polls,
             "max_wait_seconds": args.max_wait_seconds,
+            "webhook_queue": args.webhook_queue,
             "limits": _limits(args),
             "cors": args.cors,
         },

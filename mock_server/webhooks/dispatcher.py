@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
+from chatlabels.mock.limits import DEFAULT_WEBHOOK_QUEUE
 from chatlabels.mock.webhooks.envelope import (
     DEFAULT_RETRIES,
     build_envelope,
@@ -32,13 +33,14 @@ from chatlabels.mock.webhooks.envelope import (
     retry_after_seconds,
     retry_delay,
 )
+from chatlabels.mock.webhooks.queue import DeliveryQueue
 
 __all__ = ["DEFAULT_TIMEOUT_SECONDS", "MAX_DELIVERIES", "WebhookDispatcher"]
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 #: Deliveries kept in the log; older ones are dropped so a long run cannot exhaust memory.
 MAX_DELIVERIES = 1000
-_FINISHED = ("delivered", "failed")
+_FINISHED = ("delivered", "failed", "dropped")
 
 
 def _wants(webhook: dict[str, Any], event: str) -> bool:
@@ -54,6 +56,7 @@ class WebhookDispatcher:
         *,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         max_deliveries: int = MAX_DELIVERIES,
+        max_pending: int = DEFAULT_WEBHOOK_QUEUE,
     ) -> None:
         #: Seconds each attempt may take to connect and to answer; read at every attempt.
         self.timeout = timeout
@@ -61,7 +64,9 @@ class WebhookDispatcher:
         self._inbox = queue.SimpleQueue()
         self._log: deque[dict[str, Any]] = deque(maxlen=max_deliveries)
         self._changed = threading.Condition()
-        self._lanes: dict[str, deque[tuple[dict[str, Any], dict[str, Any]]]] = {}
+        self._queue: DeliveryQueue[tuple[dict[str, Any], dict[str, Any]]]
+        self._queue = DeliveryQueue(max_pending)
+        self.dropped = 0
         self._workers: dict[str, threading.Thread] = {}
         self._router: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -167,7 +172,8 @@ class WebhookDispatcher:
                     self._log.append(delivery)
                     lane_key = f"{instance_id} {json.dumps(webhook, sort_keys=True)}"
                     job = (delivery, {"webhook": webhook, "headers": headers, "body": body})
-                    self._lanes.setdefault(lane_key, deque()).append(job)
+                    for lost, _ in self._queue.put(lane_key, job):
+                        self._drop(lost)
                     if lane_key not in self._workers:
                         worker = threading.Thread(
                             target=self._drain,
@@ -182,13 +188,31 @@ class WebhookDispatcher:
         """Deliver one webhook's jobs in order; the thread ends when the lane is empty."""
         while True:
             with self._changed:
-                lane = self._lanes.get(lane_key)
-                if not lane or self._stopping.is_set():
-                    self._lanes.pop(lane_key, None)
+                job = None if self._stopping.is_set() else self._queue.take(lane_key)
+                if job is None:
                     self._workers.pop(lane_key, None)
                     return
-                delivery, request = lane.popleft()
+            delivery, request = job
             self._deliver(delivery, **request)
+
+    def _drop(self, delivery: dict[str, Any]) -> None:
+        """Record a delivery pushed out of the full queue (the lock is held)."""
+        self.dropped += 1
+        delivery["outcome"] = "dropped"
+        delivery["error"] = (
+            f"dropped unsent: {self._queue.max_pending} deliveries were waiting "
+            "(--webhook-queue); the receiver is too slow or down"
+        )
+        self._changed.notify_all()
+
+    def stats(self) -> dict[str, int]:
+        """Deliveries waiting to be sent, and dropped from the full queue since the start."""
+        with self._changed:
+            return {
+                "pending": len(self._queue),
+                "dropped": self.dropped,
+                "max": self._queue.max_pending,
+            }
 
     def _deliver(
         self, delivery: dict[str, Any], *, webhook: dict[str, Any], headers: Any, body: bytes
