@@ -106,7 +106,10 @@ def install_request_hooks(
         )
         if parsed.emulated:
             journal.record(_journal_entry(record, parsed, plan))
-        log.info("%s", record)
+        # The dashboard reads /__admin/ every second; at info those reads would drown the
+        # requests a user is watching for.
+        admin_read = not parsed.emulated and parsed.method in ("GET", "HEAD")
+        log.log(logging.DEBUG if admin_read else logging.INFO, "%s", record)
         return response
 
 

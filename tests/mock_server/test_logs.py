@@ -77,6 +77,14 @@ def test_json_lines_carry_the_fields_and_the_journals_request_id() -> None:
     assert len({line["request_id"] for line in access}) == len(access)
 
 
+def test_reads_of_the_control_api_are_debug_lines() -> None:
+    """The dashboard polls /__admin/ every second: those reads stay out of the info log."""
+    lines, _ = serve_and_call()
+    assert not [line for line in lines if "/__admin/requests" in line]
+    lines, _ = serve_and_call("--log-level", "debug")
+    assert [line for line in lines if "GET /__admin/requests " in line]
+
+
 @pytest.mark.parametrize(
     ("options", "logged"),
     [(["--log-level", "warning"], False), (["--quiet"], False), (["--log-level", "debug"], True)],
