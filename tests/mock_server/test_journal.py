@@ -75,7 +75,7 @@ def test_admin_calls_are_not_journaled_but_unknown_paths_are(server) -> None:
 
 
 def test_no_secret_reaches_the_journal_or_the_log(start_server, caplog) -> None:
-    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG)  # the admin read below is a debug line
     server = start_server(secret_fixture(), admin_token=ADMIN_TOKEN)
     admin = {"X-Admin-Token": ADMIN_TOKEN}
     url = server.url
@@ -96,6 +96,7 @@ def test_no_secret_reaches_the_journal_or_the_log(start_server, caplog) -> None:
     assert "[redacted]" in response.text and "redacted" in caplog.text
     access_lines = [r for r in caplog.records if r.name == "chatlabels.access"]
     assert len(access_lines) == 7  # one line per request, the admin call included
+    assert [r.levelno for r in access_lines] == [logging.INFO] * 6 + [logging.DEBUG]
 
 
 def test_the_journal_keeps_only_the_most_recent_entries(start_server) -> None:
