@@ -75,7 +75,7 @@ def test_admin_calls_are_not_journaled_but_unknown_paths_are(server) -> None:
 
 
 def test_no_secret_reaches_the_journal_or_the_log(start_server, caplog) -> None:
-    caplog.set_level(logging.DEBUG)  # the admin read below is a debug line
+    caplog.set_level(logging.DEBUG, logger="chatlabels")  # the admin read is a debug line
     server = start_server(secret_fixture(), admin_token=ADMIN_TOKEN)
     admin = {"X-Admin-Token": ADMIN_TOKEN}
     url = server.url
