@@ -17,6 +17,7 @@ from chatlabels.mock.http.errors import ErrorDialect, register_error_handlers
 from chatlabels.mock.http.hooks import install_request_hooks
 from chatlabels.mock.http.parsed_request import dialect_of
 from chatlabels.mock.limits import (
+    DEFAULT_JOURNAL_BYTES,
     DEFAULT_JOURNAL_SIZE,
     DEFAULT_MAX_LONG_POLLS,
     DEFAULT_MAX_WAIT_SECONDS,
@@ -41,6 +42,7 @@ class Settings:
     host: str = "127.0.0.1"
     admin_token: str | None = None
     journal_size: int = DEFAULT_JOURNAL_SIZE
+    journal_bytes: int = DEFAULT_JOURNAL_BYTES
     #: Webhook deliveries waiting to be sent; beyond, the oldest is dropped (recorded).
     webhook_queue: int = DEFAULT_WEBHOOK_QUEUE
     #: Names besides loopback under which /__admin/ may be addressed (``--public-host``).
@@ -109,7 +111,7 @@ def create_app(store: Store, settings: Settings | None = None) -> Flask:
     initial = store.dump()
     control = Control(
         store,
-        journal=RequestJournal(settings.journal_size),
+        journal=RequestJournal(settings.journal_size, max_bytes=settings.journal_bytes),
         faults=FaultRules(initial.get("faults", [])),
         rate_limits=RateLimits(fixture_rate_limits(initial)),
         webhooks=webhooks,

@@ -64,6 +64,10 @@ def admin_blueprint(
             {
                 "status": "ok",
                 "journal": {"entries": len(control.journal), "max": control.journal.maxlen},
+                "journal_bytes": {
+                    "used": control.journal.bytes,
+                    "max": control.journal.max_bytes,
+                },
                 "faults": len(control.faults.rules()),
                 "webhooks": control.webhooks.stats(),
             }

@@ -2,42 +2,98 @@
 
 Every request to the emulated API is recorded (``/__admin/`` itself is not: reading the
 journal must not change it). Entries hold copies with secrets already redacted, so nothing
-read back through the control API can leak a token. The deque's ``maxlen`` drops the oldest
-entry first, so a long run cannot exhaust memory.
+read back through the control API can leak a token.
+
+Bounded twice, so a long run cannot exhaust memory: in entries (the oldest dropped first) and
+in bytes. A count alone let 1000 requests of 12,000 query parameters each take 2.35 GB: each
+entry now keeps a bounded prefix of every big field (``MAX_FIELD_CHARS`` of a text,
+``MAX_FIELD_ITEMS`` of a mapping or list) and names the fields it cut in ``"cut"``, and the
+oldest entries go when all together pass ``max_bytes`` (their JSON size).
 """
 
 from __future__ import annotations
 
 import fnmatch
 import itertools
+import json
 import threading
 from collections import deque
 from typing import Any
 
-from chatlabels.mock.limits import DEFAULT_JOURNAL_SIZE
+from chatlabels.mock.limits import DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE
 
-__all__ = ["DEFAULT_JOURNAL_SIZE", "RequestJournal"]
+__all__ = ["DEFAULT_JOURNAL_SIZE", "MAX_FIELD_CHARS", "MAX_FIELD_ITEMS", "RequestJournal"]
+
+#: Characters kept of a text field (a body, a header value, a query value).
+MAX_FIELD_CHARS = 4096
+#: Items kept of a mapping or list field (query parameters, headers, values of one name).
+MAX_FIELD_ITEMS = 100
+
+
+def _bounded(value: Any) -> tuple[Any, bool]:
+    """``value`` with every text and collection in it cut to its bound; True if cut."""
+    if isinstance(value, str):
+        if len(value) <= MAX_FIELD_CHARS:
+            return value, False
+        return f"{value[:MAX_FIELD_CHARS]}...[cut, {len(value)} characters]", True
+    if isinstance(value, dict):
+        items = list(value.items())
+        kept = [(k, *_bounded(v)) for k, v in items[:MAX_FIELD_ITEMS]]
+        cut = len(items) > MAX_FIELD_ITEMS or any(c for _, _, c in kept)
+        return {str(k)[:MAX_FIELD_CHARS]: v for k, v, _ in kept}, cut
+    if isinstance(value, list):
+        kept_items = [_bounded(v) for v in value[:MAX_FIELD_ITEMS]]
+        cut = len(value) > MAX_FIELD_ITEMS or any(c for _, c in kept_items)
+        return [v for v, _ in kept_items], cut
+    return value, False
 
 
 class RequestJournal:
     """A thread-safe ring of request entries (plain JSON-ready dicts), oldest first."""
 
-    def __init__(self, maxlen: int = DEFAULT_JOURNAL_SIZE) -> None:
-        if maxlen < 1:
-            raise ValueError(f"journal size must be at least 1, not {maxlen}")
+    def __init__(
+        self, maxlen: int = DEFAULT_JOURNAL_SIZE, *, max_bytes: int = DEFAULT_JOURNAL_BYTES
+    ) -> None:
+        if maxlen < 1 or max_bytes < 1:
+            raise ValueError(f"a journal holds at least 1 entry and 1 byte ({maxlen}, {max_bytes})")
         self._lock = threading.Lock()
-        self._entries: deque[dict[str, Any]] = deque(maxlen=maxlen)
+        self._entries: deque[dict[str, Any]] = deque()
+        self._sizes: deque[int] = deque()
+        self._maxlen = maxlen
+        self.max_bytes = max_bytes
+        self._bytes = 0
         self._ids = itertools.count(1)
 
     @property
     def maxlen(self) -> int:
-        return self._entries.maxlen or 0
+        return self._maxlen
+
+    @property
+    def bytes(self) -> int:
+        """The JSON size of the entries held, which ``max_bytes`` bounds."""
+        with self._lock:
+            return self._bytes
 
     def record(self, entry: dict[str, Any]) -> dict[str, Any]:
-        """Append a copy of ``entry`` with a sequence ``id``; return what was stored."""
+        """Append a bounded copy of ``entry`` with a sequence ``id``; return what was stored."""
+        fields, cut = {}, []
+        for name, value in entry.items():
+            fields[name], was_cut = _bounded(value)
+            if was_cut:
+                cut.append(name)
+        if cut:
+            fields["cut"] = cut
+        size = len(json.dumps(fields, default=str))
         with self._lock:
-            stored = {"id": next(self._ids), **entry}
+            stored = {"id": next(self._ids), **fields}
             self._entries.append(stored)
+            self._sizes.append(size)
+            self._bytes += size
+            while len(self._entries) > self._maxlen or (
+                self._bytes > self.max_bytes and len(self._entries) > 1
+            ):
+                self._entries.popleft()
+                self._bytes -= self._sizes.popleft()
             return dict(stored)
 
     def entries(
@@ -69,6 +125,8 @@ class RequestJournal:
         with self._lock:
             count = len(self._entries)
             self._entries.clear()
+            self._sizes.clear()
+            self._bytes = 0
             return count
 
     def __len__(self) -> int:

@@ -18,6 +18,8 @@ from chatlabels.contract.fixtures import FixtureError, load_fixture
 from chatlabels.contract.resources import bundled_fixtures, find_fixture
 from chatlabels.mock.http.logs import LOG_FORMATS, LOG_LEVELS
 from chatlabels.mock.limits import (
+    DEFAULT_JOURNAL_BYTES,
+    DEFAULT_JOURNAL_SIZE,
     DEFAULT_MAX_LONG_POLLS,
     DEFAULT_MAX_WAIT_SECONDS,
     DEFAULT_WEBHOOK_QUEUE,
@@ -92,6 +94,21 @@ def add_serve_command(commands: argparse._SubParsersAction[Any]) -> None:
         help="webhook deliveries waiting to be sent; beyond, the oldest is dropped and "
         f"logged as dropped (default {DEFAULT_WEBHOOK_QUEUE})",
     )
+    serve.add_argument(
+        "--journal-size",
+        type=int,
+        default=DEFAULT_JOURNAL_SIZE,
+        metavar="N",
+        help=f"requests kept in the journal (default {DEFAULT_JOURNAL_SIZE})",
+    )
+    serve.add_argument(
+        "--journal-bytes",
+        type=int,
+        default=DEFAULT_JOURNAL_BYTES,
+        metavar="N",
+        help="bytes (as JSON) the journal's entries may take together "
+        f"(default {DEFAULT_JOURNAL_BYTES})",
+    )
     for bound in dataclasses.fields(ServerLimits):
         serve.add_argument(
             f"--{bound.name.replace('_', '-')}",
@@ -163,7 +180,13 @@ def _problem(args: argparse.Namespace) -> str | None:
         return f"--port {args.port} is not a port (0..65535)"
     if not 1 <= args.threads <= MAX_THREADS:
         return f"--threads {args.threads} must be from 1 to {MAX_THREADS}"
-    for option in ("max_long_polls", "max_wait_seconds", "webhook_queue"):
+    for option in (
+        "max_long_polls",
+        "max_wait_seconds",
+        "webhook_queue",
+        "journal_size",
+        "journal_bytes",
+    ):
         if not getattr(args, option) > 0:
             return f"--{option.replace('_', '-')} {getattr(args, option)} must be above 0"
     if not MIN_WATCH_INTERVAL <= args.watch_interval <= 60:
@@ -214,6 +237,8 @@ def _run_serve(args: argparse.Namespace) -> int:
             "max_long_polls": args.max_long_polls,
             "max_wait_seconds": args.max_wait_seconds,
             "webhook_queue": args.webhook_queue,
+            "journal_size": args.journal_size,
+            "journal_bytes": args.journal_bytes,
             "limits": _limits(args),
             "cors": args.cors,
         },

@@ -28,7 +28,7 @@ def test_a_hanging_receiver_under_a_stream_of_writes(start_server, receiver: Rec
     fixture["instances"][0]["webhooks"] = [
         {"url": f"{receiver.url}/hook", "retries": {"attempts": 0, "delaySeconds": 0}}
     ]
-    server = start_server(fixture, webhook_queue=50, journal_size=200)
+    server = start_server(fixture, webhook_queue=50, journal_size=200, journal_bytes=50_000)
     webhooks = app_state(server.app).control.webhooks
     webhooks.timeout = 2.0  # so that the test ends soon after
     journal = app_state(server.app).control.journal
@@ -52,7 +52,7 @@ def test_a_hanging_receiver_under_a_stream_of_writes(start_server, receiver: Rec
 
     stats = webhooks.stats()
     assert stats["pending"] <= 50 and stats["dropped"] > 0, stats
-    assert len(journal) <= 200
+    assert len(journal) <= 200 and journal.bytes <= 50_000
     dropped = webhooks.deliveries()
     assert any(d["outcome"] == "dropped" and "--webhook-queue" in d["error"] for d in dropped)
     health = requests.get(f"{server.url}/__admin/health", timeout=5).json()
