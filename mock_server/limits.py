@@ -36,7 +36,7 @@ class ServerLimits:
     """Bounds of the HTTP server itself; each field is the ``serve`` option ``--field-name``."""
 
     max_connections: int = _bound(
-        1000, "open connections; when full, the one idle the longest is closed for a new one"
+        1000, "open connections; when full, the oldest one not being answered makes room"
     )
     idle_timeout: float = _bound(30.0, "seconds a connection may stay idle between requests")
     request_timeout: float = _bound(

@@ -2,7 +2,8 @@
 
 waitress reads whole requests on its event loop and hands complete ones to worker threads,
 so idle and slow connections cost no thread, only a socket: they are bounded here in number
-(when ``max_connections`` are open, the one idle the longest is closed for the newcomer) and
+(when ``max_connections`` are open, the oldest one not being answered is closed for the
+newcomer) and
 in time (``idle_timeout`` between requests, ``request_timeout`` for a request to arrive
 whole, so a slowloris is cut off). A body over the path's limit is refused from its
 ``Content-Length``, before a byte of it is read or buffered to disk; header fields and query
@@ -193,13 +194,16 @@ def limit_server(
                 channel.will_close = True
 
     def readable() -> bool:
-        """Accept a newcomer at the limit by closing the connection idle the longest."""
+        """Accept a newcomer at the limit by closing the oldest connection not being answered.
+
+        Oldest by when it connected, not by its last byte: a slowloris trickles bytes to look
+        busy, while a client that has just connected may not have sent its request yet."""
         accepting = bool(waitress_readable())  # also runs maintenance when it is due
         if accepting and len(server.active_channels) >= limits.max_connections:
             open_channels = [c for c in server.active_channels.values() if not c.will_close]
             idle = [c for c in open_channels if not c.requests]
             if len(open_channels) >= limits.max_connections and idle:
-                min(idle, key=lambda c: c.last_activity).will_close = True
+                min(idle, key=lambda c: c.creation_time).will_close = True
             return False  # accept on a later turn, once the evicted one is closed
         return accepting
 
