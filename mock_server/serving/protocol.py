@@ -158,12 +158,15 @@ def _channel_class(limits: ServerLimits, parser: type, error_task: type) -> type
             """Close gently: a request refused before it was read whole (a body over the
             limit, headers too large) left bytes unread, and closing over unread bytes sends
             a reset that can destroy the refusal before the client reads it."""
-            with contextlib.suppress(OSError):
-                self.socket.shutdown(socket.SHUT_WR)
-                self.socket.setblocking(False)
-                for _ in range(_DRAIN_READS):
-                    if not self.socket.recv(65536):
-                        break
+            # A socket closed already (a reset seen by another handler) has nothing to drain;
+            # raising here instead would end waitress's loop, and with it the server.
+            if self.socket is not None:
+                with contextlib.suppress(OSError):
+                    self.socket.shutdown(socket.SHUT_WR)
+                    self.socket.setblocking(False)
+                    for _ in range(_DRAIN_READS):
+                        if not self.socket.recv(65536):
+                            break
             super().handle_close()
 
     return Channel
