@@ -14,6 +14,7 @@ from chatlabels.mock.control.journal import RequestJournal
 from chatlabels.mock.control.rate_limit import RateLimits, fixture_rate_limits
 from chatlabels.mock.http.cors import Cors
 from chatlabels.mock.http.errors import ErrorDialect, register_error_handlers
+from chatlabels.mock.http.fast_path import FastPath
 from chatlabels.mock.http.hooks import install_request_hooks
 from chatlabels.mock.http.parsed_request import dialect_of
 from chatlabels.mock.limits import (
@@ -54,6 +55,8 @@ class Settings:
     #: CORS headers on the provider dialect too (``--no-cors`` turns them off); the WAHA
     #: dialect always has them, as WAHA does, and ``/__admin/`` never.
     cors: bool = True
+    #: Answer the hot reads before Flask dispatch (http/fast_path.py); same answers either way.
+    fast_path: bool = True
 
     @property
     def loopback_only(self) -> bool:
@@ -141,4 +144,7 @@ def create_app(store: Store, settings: Settings | None = None) -> Flask:
             max_body_bytes=settings.limits.max_admin_body_bytes,
         )
     )
+    if settings.fast_path:
+        fast = FastPath(app, control, app.wsgi_app, cors=cors)
+        app.wsgi_app = fast  # type: ignore[method-assign]
     return app

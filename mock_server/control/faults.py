@@ -146,6 +146,11 @@ class FaultRules:
             self._active = []
             return count
 
+    @property
+    def active(self) -> bool:
+        """True while any rule is active (read without the lock: a list's truth is atomic)."""
+        return bool(self._active)
+
     def rules(self) -> list[dict[str, Any]]:
         """The active rules as given, ``times`` showing how many applications remain."""
         with self._lock:

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +28,7 @@ from chatlabels.mock.http.logs import AccessRecord
 from chatlabels.mock.http.parsed_request import ParsedRequest, current_request, parse_request
 from chatlabels.mock.http.redaction import REDACTED, is_secret, redact_headers
 
-__all__ = ["install_request_hooks"]
+__all__ = ["access_record", "install_request_hooks", "journal_entry"]
 
 log = logging.getLogger("chatlabels.access")
 
@@ -68,7 +68,7 @@ def install_request_hooks(
         g.started = time.perf_counter()
         # One id per request, quoted by its journal entry, its log line and a 500's message.
         g.request_id = uuid.uuid4().hex
-        g.parsed_request = parsed = parse_request(store, request)
+        g.parsed_request = parsed = parse_request(store, request, view_args=request.view_args)
         if not parsed.emulated or is_preflight(parsed.method, parsed.path):
             return None
         if parsed.counted_instance is not None:
@@ -92,25 +92,34 @@ def install_request_hooks(
             _rewrite_body(app, response, plan)
         dropped = plan is not None and plan.drop_connection
         parsed = current_request()
-        query: dict[str, list[str]] = {}
-        for name, value in parsed.query:
-            query.setdefault(name, []).append(REDACTED if is_secret(name) else value)
-        record = AccessRecord(
-            method=parsed.method,
-            path=parsed.path,
-            query=query,
-            status=None if dropped else response.status_code,
-            duration_ms=round(elapsed_ms, 1),
-            request_id=g.request_id,
-            instance=parsed.instance_id,
-        )
+        status = None if dropped else response.status_code
+        record = access_record(parsed, status, elapsed_ms, g.request_id)
         if parsed.emulated:
-            journal.record(_journal_entry(record, parsed, plan))
+            entry = journal_entry(record, parsed, request.headers.items(), _body_text(), plan)
+            journal.record(entry)
         # The dashboard reads /__admin/ every second; at info those reads would drown the
         # requests a user is watching for.
         admin_read = not parsed.emulated and parsed.method in ("GET", "HEAD")
         log.log(logging.DEBUG if admin_read else logging.INFO, "%s", record)
         return response
+
+
+def access_record(
+    parsed: ParsedRequest, status: int | None, elapsed_ms: float, request_id: str
+) -> AccessRecord:
+    """The request as logged, secrets redacted (``None`` status: the connection dropped)."""
+    query: dict[str, list[str]] = {}
+    for name, value in parsed.query:
+        query.setdefault(name, []).append(REDACTED if is_secret(name) else value)
+    return AccessRecord(
+        method=parsed.method,
+        path=parsed.path,
+        query=query,
+        status=status,
+        duration_ms=round(elapsed_ms, 1),
+        request_id=request_id,
+        instance=parsed.instance_id,
+    )
 
 
 def _rewrite_body(app: Flask, response: Response, plan: FaultPlan) -> None:
@@ -130,16 +139,21 @@ def _rewrite_body(app: Flask, response: Response, plan: FaultPlan) -> None:
         response.set_data(app.json.dumps(keyed) + "\n")
 
 
-def _journal_entry(
-    record: AccessRecord, parsed: ParsedRequest, plan: FaultPlan | None
+def journal_entry(
+    record: AccessRecord,
+    parsed: ParsedRequest,
+    headers: Iterable[tuple[str, str]],
+    body: str | None,
+    plan: FaultPlan | None = None,
 ) -> dict[str, Any]:
+    """The journal entry of a request: its access record plus headers and body, redacted."""
     return {
         "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "method": record.method,
         "path": record.path,
         "query": record.query,
-        "headers": redact_headers(request.headers.items()),
-        "body": _body_text(),
+        "headers": redact_headers(headers),
+        "body": body,
         "status": record.status,
         "duration_ms": record.duration_ms,
         "instance": parsed.instance_id,

@@ -14,10 +14,12 @@ and "WAHA dialect").
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from flask import Request, g
+from flask import g
+from werkzeug.wrappers import Request
 
 from chatlabels.contract.chat_ids import canonical_chat_id
 from chatlabels.mock.http.redaction import secrets_match
@@ -116,8 +118,14 @@ def dialect_of(path: str) -> Dialect:
     return "waha" if path.startswith(WAHA_PREFIX) else "provider"
 
 
-def parse_request(store: Store, request: Request) -> ParsedRequest:
-    """Read ``request`` once; look its instance up in ``store`` and compare its secret."""
+def parse_request(
+    store: Store, request: Request, *, view_args: Mapping[str, Any] | None
+) -> ParsedRequest:
+    """Read ``request`` once; look its instance up in ``store`` and compare its secret.
+
+    ``view_args`` are the router's captures (Flask's ``request.view_args``), where the chat
+    in the path comes from when a route matched.
+    """
     method, path = request.method, request.path
     query = tuple(request.args.items(multi=True))
     dialect = dialect_of(path)
@@ -135,7 +143,7 @@ def parse_request(store: Store, request: Request) -> ParsedRequest:
         named_session = None
         access = store.credentials(instance_id=given_instance) if given_instance else None
         caller = _provider_caller(access, request.headers.get("access-token"), values)
-    path_chat = (request.view_args or {}).get("chat_id")
+    path_chat = (view_args or {}).get("chat_id")
     raw_chat = path_chat
     if raw_chat is None:
         in_path = _CHAT_IN_PATH.search(path)

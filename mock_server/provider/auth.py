@@ -12,7 +12,7 @@ from chatlabels.mock.http.errors import ApiError
 from chatlabels.mock.http.parsed_request import ParsedRequest, Repeated, Single
 from chatlabels.mock.state.store import InstanceAccess
 
-__all__ = ["provider_instance", "repeated_parameter", "single_value"]
+__all__ = ["invalid_token", "provider_instance", "repeated_parameter", "single_value"]
 
 
 def repeated_parameter(repeated: Repeated) -> ApiError:
@@ -50,6 +50,11 @@ def provider_instance(parsed: ParsedRequest) -> InstanceAccess:
     if not single_value(parsed.instance_param):
         raise ApiError(400, "invalid_parameter", "Missing instance_id query parameter.")
     if not caller.matched or caller.access is None:
-        raise ApiError(401, "unauthorized", "Invalid or missing access token for this instance_id.")
+        raise invalid_token()
     caller.access.require_working()
     return caller.access
+
+
+def invalid_token() -> ApiError:
+    """Unknown instance or wrong token: one answer for both."""
+    return ApiError(401, "unauthorized", "Invalid or missing access token for this instance_id.")

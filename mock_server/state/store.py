@@ -13,6 +13,7 @@ import copy
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from chatlabels.contract.labels import MAX_LABELS, label_json
@@ -24,6 +25,7 @@ from chatlabels.mock.state.errors import (
     UnknownLabel,
     UnknownLabels,
 )
+from chatlabels.mock.state.snapshot import InstanceState, Snapshot
 
 __all__ = ["EventListener", "InstanceAccess", "Store", "api_label"]
 
@@ -92,6 +94,7 @@ class Store:
     def __init__(self, fixture: dict[str, Any]) -> None:
         self._lock = threading.RLock()
         self._listeners: list[EventListener] = []
+        self._published: Snapshot | None = None
         self.load(fixture)
 
     # -- whole-state operations -------------------------------------------------------
@@ -103,6 +106,7 @@ class Store:
                 i["id"]: _from_fixture(i) for i in fixture["instances"]
             }
             self._by_session = {i["session"]: i["id"] for i in fixture["instances"]}
+            self._published = None
 
     def reset(self) -> None:
         """Return to the fixture last loaded."""
@@ -115,6 +119,22 @@ class Store:
             dumped = {k: copy.deepcopy(v) for k, v in self._fixture.items() if k != "instances"}
             dumped["instances"] = [_as_fixture(i) for i in self._instances.values()]
             return dumped
+
+    def published(self) -> Snapshot:
+        """The state as an immutable snapshot, read without the lock once published.
+
+        Every change drops the published snapshot before its answer leaves, so a read that
+        starts after a write answered builds (or finds) one that includes it.
+        """
+        published = self._published
+        if published is None:
+            with self._lock:
+                published = self._published
+                if published is None:
+                    published = self._published = Snapshot(
+                        {i: _instance_state(inst) for i, inst in self._instances.items()}
+                    )
+        return published
 
     def add_listener(self, listener: EventListener) -> None:
         with self._lock:
@@ -145,11 +165,14 @@ class Store:
             return api_label(self._find_label(self._instance(instance_id), label_id))
 
     def chat_labels(self, instance_id: str, chat_id: str) -> list[dict[str, Any]]:
-        """The labels of a chat in link order; ``[]`` for a chat the account never saw."""
-        with self._lock:
-            instance = self._instance(instance_id)
-            by_id = {label["id"]: label for label in instance["labels"]}
-            return [api_label(by_id[i]) for i in instance["chats"].get(chat_id, [])]
+        """The labels of a chat in link order; ``[]`` for a chat the account never saw.
+
+        Read from the published snapshot, the one source the fast path answers from too.
+        """
+        instance = self.published().instances.get(instance_id)
+        if instance is None:
+            raise UnknownInstance(instance_id)
+        return instance.chat_labels(chat_id)
 
     def chats_with_label(self, instance_id: str, label_id: str) -> list[dict[str, str]]:
         return [{"id": chat} for chat, _ in self.labelled_chats(instance_id, label_id)]
@@ -259,6 +282,7 @@ class Store:
                 if label["id"] not in current:
                     self._emit_chat_event(instance, "label.chat.added", label, chat_id)
             instance["chats"][chat_id] = wanted
+            self._published = None  # also when only the order changed (no event for that)
 
     # -- helpers ------------------------------------------------------------------------
     def _instance(self, instance_id: str) -> dict[str, Any]:
@@ -290,5 +314,12 @@ class Store:
         self._emit(instance, event, payload)
 
     def _emit(self, instance: dict[str, Any], event: str, payload: dict[str, Any]) -> None:
+        self._published = None  # every real change is announced: the snapshot is stale
         for listener in self._listeners:
             listener(instance, event, payload)
+
+
+def _instance_state(instance: dict[str, Any]) -> InstanceState:
+    labels = {label["id"]: api_label(label) for label in instance["labels"]}
+    chats = {chat: tuple(ids) for chat, ids in instance["chats"].items()}
+    return InstanceState(MappingProxyType(labels), MappingProxyType(chats))

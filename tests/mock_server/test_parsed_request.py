@@ -25,7 +25,7 @@ def parse(app: Flask, path: str, **context: Any) -> ParsedRequest:
     with app.test_request_context(path, **context) as ctx:
         ctx.match_request()
         store = Store(parse_fixture(default_fixture_data()))
-        return parse_request(store, ctx.request)
+        return parse_request(store, ctx.request, view_args=ctx.request.view_args)
 
 
 @pytest.mark.parametrize(

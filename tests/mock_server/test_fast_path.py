@@ -1,0 +1,161 @@
+"""The fast path (http/fast_path.py) answers exactly as the Flask path would.
+
+Two apps on equal stores, one with the fast path and one without, get the same generated
+requests (both dialects, every chat-id spelling, right, wrong, empty, missing and repeated
+credentials, with and without fault rules and rate limits); status, headers, body bytes,
+journal entries and access-log lines must be identical.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from hypothesis import given, note
+from hypothesis import strategies as st
+
+from chatlabels.contract.fixtures import parse_fixture
+from chatlabels.kit import strategies as cs
+from chatlabels.mock import Settings, Store, create_app
+from chatlabels.mock.app import app_state
+from tests.conftest import default_fixture_data
+
+KNOWN_CHATS = ["5511988887777@c.us", "5511988887777", "203251182247977@lid", "1@c.us"]
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[tuple[Any, ...]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        assert isinstance(record.args, tuple)
+        self.lines.append(record.args[:4])  # all but the duration
+
+
+@pytest.fixture(scope="module")
+def access_log() -> Iterator[_Lines]:
+    """Access-log lines (cleared by each user; module-scoped for Hypothesis)."""
+    logger = logging.getLogger("chatlabels.access")
+    handler, level = _Lines(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    yield handler
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+def _param(name: str) -> st.SearchStrategy[list[tuple[str, str]]]:
+    values = {
+        "instance_id": ["123456789", "999", ""],
+        "access_token": ["123456789", "wrong-token", ""],
+        "x-api-key": ["123456789", "987654321"],
+        "chatId": ["5511988887777@c.us", "1@c.us"],
+    }[name]
+    one = st.sampled_from(values).map(lambda v: [(name, v)])
+    two = st.lists(st.sampled_from(values), min_size=2, max_size=2)
+    return st.one_of(st.just([]), one, one, one, two.map(lambda vs: [(name, v) for v in vs]))
+
+
+@st.composite
+def hot_requests(draw: st.DrawFn) -> dict[str, Any]:
+    chat = draw(st.one_of(st.sampled_from(KNOWN_CHATS), cs.valid_chat_ids(), st.just("not-a-chat")))
+    segment = quote(chat, safe=draw(st.sampled_from(["@", ""])))
+    if draw(st.booleans()):
+        path = f"/v2/labels/chats/{segment}"
+        names = ["instance_id", "access_token", "chatId"]
+        header = ("access-token", ["123456789", "wrong-token", ""])
+    else:
+        session = draw(st.sampled_from(["default", "sales", "nobody"]))
+        path = f"/api/{session}/labels/chats/{segment}"
+        names = ["x-api-key"]
+        header = ("X-Api-Key", ["123456789", "987654321", "wrong", ""])
+    query: list[tuple[str, str]] = []
+    for name in names:
+        query += draw(_param(name))
+    query = draw(st.permutations(query))
+    headers = {}
+    if draw(st.booleans()):
+        headers[header[0]] = draw(st.sampled_from(header[1]))
+    return {
+        "method": draw(st.sampled_from(["GET", "GET", "GET", "PUT"])),
+        "path": path,
+        "query": query,
+        "headers": headers,
+    }
+
+
+_FAULTS = [
+    [],
+    [{"match": {"path": "/v2/*"}, "status": 503, "times": 1}],
+    [{"match": {"chat": "5511988887777@c.us"}, "object_root": True}],
+]
+_LIMITS = [None, {"requests": 1, "window_seconds": 60}]
+
+
+@given(
+    requests=st.lists(hot_requests(), min_size=1, max_size=3),
+    faults=st.sampled_from(_FAULTS),
+    limit=st.sampled_from(_LIMITS),
+    cors=st.booleans(),
+)
+def test_the_fast_path_answers_records_and_logs_exactly_as_flask(
+    access_log: _Lines,
+    requests: list[dict[str, Any]],
+    faults: list[Any],
+    limit: Any,
+    cors: bool,
+) -> None:
+    """Property: for any sequence of requests, both paths give byte-identical answers and
+    identical journal entries (bar time and duration) and log lines (bar duration)."""
+    note(f"faults={faults} limit={limit} cors={cors}")
+    outcomes = []
+    for fast in (True, False):
+        fixture = default_fixture_data()
+        fixture["faults"] = faults
+        if limit is not None:
+            fixture["instances"][0]["rate_limit"] = limit
+        app = create_app(Store(parse_fixture(fixture)), Settings(fast_path=fast, cors=cors))
+        client = app.test_client()
+        answers = []
+        access_log.lines.clear()
+        for request in requests:
+            response = client.open(
+                request["path"],
+                method=request["method"],
+                query_string=request["query"],
+                headers=request["headers"],
+            )
+            answers.append((response.status, response.headers.to_wsgi_list(), response.data))
+        journal = [
+            {k: v for k, v in entry.items() if k not in {"time", "duration_ms"}}
+            for entry in app_state(app).control.journal.entries()
+        ]
+        outcomes.append((answers, journal, list(access_log.lines)))
+    note(f"requests={requests}")
+    assert outcomes[0][0] == outcomes[1][0]
+    assert outcomes[0][1] == outcomes[1][1]
+    assert outcomes[0][2] == outcomes[1][2]
+
+
+def test_the_fast_path_answers_the_hot_reads_itself(access_log: _Lines) -> None:
+    """The differential test above passes trivially if the fast path never answers: show it
+    does, for a 200 of each dialect and a 401 of each, without Flask's dispatch."""
+    app = create_app(Store(parse_fixture(default_fixture_data())))
+    dispatched: list[str] = []
+    app.before_request(lambda: dispatched.append("flask") and None)
+    client = app.test_client()
+    chat = "/labels/chats/5511988887777%40c.us"
+    auth = {"instance_id": "123456789", "access_token": "123456789"}
+    assert client.get(f"/v2{chat}", query_string=auth).status_code == 200
+    assert client.get(f"/api/default{chat}", headers={"X-Api-Key": "123456789"}).status_code == 200
+    wrong = {**auth, "access_token": "wrong"}
+    assert client.get(f"/v2{chat}", query_string=wrong).status_code == 401
+    assert client.get(f"/api/default{chat}", headers={"X-Api-Key": "wrong"}).status_code == 401
+    assert dispatched == []
+    assert len(access_log.lines) >= 4
+    assert client.get(f"/v2{chat}", query_string={**auth, "chatId": "1"}).status_code == 400
+    assert dispatched == ["flask"]
