@@ -24,6 +24,11 @@ from minimal_app import BODY
 
 HERE = Path(__file__).resolve().parent
 PATH = "/v2/labels/chats/5511988887777@c.us?instance_id=123456789&access_token=123456789"
+#: The other hot reads of the issue, measured on ``chatlabels serve`` only: (path, headers).
+OTHER_PATHS = {
+    "WAHA chat labels": ("/api/default/labels/chats/5511988887777@c.us", ["X-Api-Key: 123456789"]),
+    "provider 401": (PATH.replace("access_token=123456789", "access_token=wrong"), []),
+}
 
 
 @dataclass
@@ -32,6 +37,7 @@ class Result:
     cold_start_s: float = 0.0
     runs: dict[int, dict[str, float]] = field(default_factory=dict)
     rss_mib: list[float] = field(default_factory=list)
+    others: dict[str, dict[int, dict[str, float]]] = field(default_factory=dict)
 
 
 def free_port() -> int:
@@ -71,10 +77,21 @@ def rss_mib(pid: int) -> float:
     return total_kib / 1024
 
 
-def wrk(url: str, connections: int, seconds: int) -> dict[str, float]:
+def wrk(
+    url: str, connections: int, seconds: int, headers: list[str] | None = None
+) -> dict[str, float]:
     threads = min(connections, 2)
+    header_args = [arg for header in headers or [] for arg in ("-H", header)]
     out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            *header_args,
+            url,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -94,7 +111,14 @@ def wrk(url: str, connections: int, seconds: int) -> dict[str, float]:
 
 
 def measure(
-    name: str, command: list[str], port: int, args: argparse.Namespace, *, setup=None
+    name: str,
+    command: list[str],
+    port: int,
+    args: argparse.Namespace,
+    *,
+    setup=None,
+    others: dict[str, tuple[str, list[str]]] | None = None,
+    warmup_seconds: int = 2,
 ) -> Result:
     result = Result(name)
     url = f"http://127.0.0.1:{port}{PATH}"
@@ -105,10 +129,13 @@ def measure(
             setup(port, started + 60)
         wait_for_200(url, started + 60)
         result.cold_start_s = time.monotonic() - started
-        wrk(url, 16, 2)  # warm-up
+        wrk(url, 16, warmup_seconds)  # warm-up (a JVM needs about a minute)
         result.rss_mib.append(rss_mib(process.pid))
         for connections in (1, 16):
             result.runs[connections] = wrk(url, connections, args.seconds)
+        for other, (path, headers) in (others or {}).items():
+            other_url = f"http://127.0.0.1:{port}{path}"
+            result.others[other] = {c: wrk(other_url, c, args.seconds, headers) for c in (1, 16)}
         wrk(url, 16, args.long_seconds)
         result.rss_mib.append(rss_mib(process.pid))
     finally:
@@ -183,6 +210,13 @@ def report(results: list[Result]) -> None:
             f"RSS after run {ours.rss_mib[1] / other.rss_mib[1]:.2f}x"
         )
     for r in results:
+        for other, runs in r.others.items():
+            c1, c16 = runs[1], runs[16]
+            print(
+                f"{r.name}, {other}: c1 {c1['rps']:.0f} req/s (p99 {c1['p99_ms']:.2f} ms), c16 "
+                f"{c16['rps']:.0f} req/s (p50 {c16['p50_ms']:.2f} ms, p99 {c16['p99_ms']:.2f} ms)"
+            )
+    for r in results:
         if any(run["non_2xx"] for run in r.runs.values()):
             print(f"WARNING: {r.name} answered non-2xx responses during the run")
 
@@ -198,6 +232,9 @@ def main() -> int:
         "--wiremock-jar", help="WireMock standalone jar (default: fetched with npm)"
     )
     parser.add_argument("--no-wiremock", action="store_true")
+    parser.add_argument(
+        "--wiremock-warmup", type=int, default=60, help="seconds of load before measuring it"
+    )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -207,7 +244,13 @@ def main() -> int:
     results = []
     port = free_port()
     results.append(
-        measure("chatlabels serve", [chatlabels, "serve", "--port", str(port)], port, args)
+        measure(
+            "chatlabels serve",
+            [chatlabels, "serve", "--port", str(port)],
+            port,
+            args,
+            others=OTHER_PATHS,
+        )
     )
     port = free_port()
     results.append(
@@ -224,10 +267,25 @@ def main() -> int:
         results.append(
             measure(
                 "WireMock " + jar.stem.rsplit("-", 1)[-1],
-                ["java", "-jar", str(jar), "--port", str(port), "--disable-banner"],
+                # WireMock at its fastest (bench-peers notes): no journal, no request log.
+                [
+                    "java",
+                    "-jar",
+                    str(jar),
+                    "--port",
+                    str(port),
+                    "--disable-banner",
+                    "--no-request-journal",
+                    "--disable-request-logging",
+                    "--async-response-enabled",
+                    "true",
+                    "--container-threads",
+                    "16",
+                ],
                 port,
                 args,
                 setup=wiremock_setup,
+                warmup_seconds=args.wiremock_warmup,
             )
         )
     else:

@@ -72,10 +72,15 @@ def test_every_read_sees_a_whole_state_and_every_answered_write(
             assert method(link, params=AUTH, timeout=10).status_code == 200
             with lock:
                 counts["answered"] = k
-            done.wait(0.005)  # a quiet moment: reads now must see exactly this write
+                strict_before = strict_reads[0]
+            # A quiet moment, until some read started after this answer has come back:
+            # such reads must see exactly this write.
+            for _ in range(400):
+                if done.wait(0.005) or strict_reads[0] > strict_before:
+                    break
     finally:
         done.set()
         for reader in readers:
             reader.join(timeout=30)
     assert not problems, problems[:5]
-    assert strict_reads[0] > WRITES  # the exact read-after-write case was exercised
+    assert strict_reads[0] >= WRITES // 2  # the exact read-after-write case was exercised
