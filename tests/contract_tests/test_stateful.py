@@ -175,7 +175,9 @@ def test_a_broken_mock_is_caught_with_a_minimal_sequence(
     hooks = [{"url": receiver.url}] if check == "stateful_webhook_agreement" else []
     # A small account, so random sequences hit the same label and chat again soon.
     small = {"labels": SMALL_LABELS, "chats": {CHATS[0]: ["2"]}, "webhooks": hooks}
-    server = start_server(fixture_with(**small))
+    # The breakages replace Store methods; the fast path reads the published snapshot
+    # instead, so it is off here and every read goes through the (broken) methods.
+    server = start_server(fixture_with(**small), fast_path=False)
     for method, replacement in breakage(server).items():
         monkeypatch.setattr(server.store, method, replacement)
     argv = stateful_args(server, "--seed", "3", "--max-examples", "30", "--steps", "8")
