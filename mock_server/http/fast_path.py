@@ -30,7 +30,9 @@ from chatlabels.mock.http.cors import Cors
 from chatlabels.mock.http.errors import ApiError
 from chatlabels.mock.http.hooks import access_record, journal_entry
 from chatlabels.mock.http.parsed_request import ParsedRequest, parse_request
-from chatlabels.mock.provider.auth import invalid_token
+from chatlabels.mock.provider.auth import invalid_token, provider_instance
+from chatlabels.mock.state.errors import DomainError
+from chatlabels.mock.waha.auth import working_session
 from chatlabels.mock.waha.errors import unauthorized
 
 __all__ = ["FastPath"]
@@ -122,10 +124,16 @@ class FastPath:
         access = caller.access
         if (
             access is None
-            or access.status != "WORKING"
             or parsed.chat is None
             or self._control.rate_limits.get(access.id) is not None
         ):
+            return None
+        try:  # the dialect's own rules (WORKING, the engine's support, ...) decide, as in Flask
+            if parsed.dialect == "provider":
+                provider_instance(parsed)
+            else:
+                working_session(parsed, access.session)
+        except (ApiError, DomainError):
             return None
         body = self._control.store.published().chat_labels_body(
             access.id, parsed.chat, self._render

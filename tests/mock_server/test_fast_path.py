@@ -106,6 +106,7 @@ _LIMITS = [None, {"requests": 1, "window_seconds": 60}]
     faults=st.sampled_from(_FAULTS),
     limit=st.sampled_from(_LIMITS),
     cors=st.booleans(),
+    engine=st.sampled_from([None, "NOWEB", "VENOM"]),
 )
 def test_the_fast_path_answers_records_and_logs_exactly_as_flask(
     access_log: _Lines,
@@ -113,16 +114,19 @@ def test_the_fast_path_answers_records_and_logs_exactly_as_flask(
     faults: list[Any],
     limit: Any,
     cors: bool,
+    engine: str | None,
 ) -> None:
     """Property: for any sequence of requests, both paths give byte-identical answers and
     identical journal entries and log lines (bar time, duration and request id)."""
-    note(f"faults={faults} limit={limit} cors={cors}")
+    note(f"faults={faults} limit={limit} cors={cors} engine={engine}")
     outcomes = []
     for fast in (True, False):
         fixture = default_fixture_data()
         fixture["faults"] = faults
         if limit is not None:
             fixture["instances"][0]["rate_limit"] = limit
+        if engine is not None:
+            fixture["instances"][0]["engine"] = engine
         app = create_app(Store(parse_fixture(fixture)), Settings(fast_path=fast, cors=cors))
         client = app.test_client()
         answers = []
