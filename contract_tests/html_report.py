@@ -44,6 +44,8 @@ code,pre{font:13px ui-monospace,monospace}pre{background:#f6f8fa;padding:.5rem;
 border-radius:6px;white-space:pre-wrap;word-break:break-all;margin:.2rem 0}
 .badge{display:inline-block;border-radius:.35rem;padding:.1rem .55rem;margin:.15rem;
 font-size:.85rem;font-weight:600}.chat{margin:.3rem 0}.chat code{margin-right:.5rem}
+.swatch{display:inline-block;width:.9rem;height:.9rem;border-radius:.2rem;margin-left:.4rem;
+vertical-align:middle;border:1px solid #d1d9e0}
 .partial{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:.5rem .8rem}
 """
 
@@ -116,8 +118,8 @@ def _finding(finding: Finding, base_url: str) -> str:
         rows.append(("request", f"<code>{escape(str(finding.request))}</code>"))
     rows += [
         ("pointer", f"<code>{escape(finding.pointer or '/')}</code>"),
-        ("expected", escape(finding.expected)),
-        ("found", escape(finding.found) + _badges_in(finding.found)),
+        ("expected", escape(finding.expected) + _swatches(finding.expected)),
+        ("found", escape(finding.found) + _swatches(finding.found) + _badges_in(finding.found)),
     ]
     if finding.note:
         rows.append(("note", f"<pre>{escape(finding.note)}</pre>"))
@@ -127,6 +129,14 @@ def _finding(finding: Finding, base_url: str) -> str:
     return (
         f'<div class="finding {escape(finding.severity)}"><strong>{escape(head)}</strong>'
         f"<dl>{cells}</dl></div>"
+    )
+
+
+def _swatches(text: str) -> str:
+    """A colour chip for each ``#rrggbb`` in ``text`` (a colorHex finding shows both colours)."""
+    return "".join(
+        f'<span class="swatch" style="background:{hex_value.lower()}"></span>'
+        for hex_value in dict.fromkeys(_HEX.findall(text))
     )
 
 

@@ -43,7 +43,7 @@ class BodyChecks:
 
 def shown(value: Any, limit: int = 120) -> str:
     """A value as JSON text, cut short so a huge body cannot flood a report."""
-    text = json.dumps(value, ensure_ascii=False)
+    text = json.dumps(value, ensure_ascii=False, default=repr)  # NOT_JSON shows as such
     return text if len(text) <= limit else text[:limit] + "..."
 
 

@@ -19,7 +19,7 @@ class Progress:
     def __init__(self, stream: TextIO | None = None, *, enabled: bool | None = None) -> None:
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty() if enabled is None else enabled
-        self._check = ""
+        self._check = "[preflight]"
         self._sent = 0
         self._shown = False
 

@@ -237,7 +237,7 @@ def _listing_findings(
         read_back.add(chat)
         answer = ctx.chat_answer(chat)
         ids = {str(label.get("id")) for _, label in _label_items(answer.json)}
-        if answer.status == 200 and label_id not in ids:
+        if answer.status == 200 and answer.is_json and label_id not in ids:
             expected = f"label {label_id}, as {listing.request} lists this chat at {pointer}"
             findings.append(Finding(name, answer.request, "", expected, shown(answer.json)))
     return findings

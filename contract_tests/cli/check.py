@@ -244,6 +244,13 @@ def _add_stateful_flags(check: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--api-key", metavar="K", help="WAHA api key (better: set CHATLABELS_API_KEY)"
     )
+    group.add_argument(
+        "--admin-token",
+        dest="admin_token",
+        metavar="T",
+        help="the mock's --admin-token, when its control API is guarded (or set "
+        "CHATLABELS_ADMIN_TOKEN)",
+    )
 
 
 def _add_validate(commands: argparse._SubParsersAction[Any]) -> None:

@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,10 @@ from urllib.parse import quote
 
 from chatlabels.contract.chat_ids import canonical_chat_id
 from chatlabels.contract.fixtures import FixtureError, parse_fixture
-from chatlabels.kit.target import Exchange, Target, TargetUnreachable
+from chatlabels.contract.labels import MAX_LABELS
+from chatlabels.kit.judge import shown
+from chatlabels.kit.target import Exchange, Target, TargetStopped, TargetUnreachable
+from chatlabels.kit.wire import DEFAULT_MAX_BODY
 
 __all__ = ["PLACEHOLDER_TOKEN", "RecordError", "add_record_command", "record"]
 
@@ -42,7 +46,13 @@ def record(
 ) -> tuple[dict[str, Any], list[str]]:
     """The account behind ``target`` as a normalised fixture, and notes for the user."""
     notes: list[str] = []
-    labels = {label["id"]: _fixture_label(label) for label in _labels(target.directory())}
+    listed = _labels(target.directory())
+    if len(listed) > MAX_LABELS:  # before reading a chat list per label: the fixture cannot hold it
+        raise RecordError(
+            f"GET /v2/labels lists {len(listed)} labels; a fixture holds at most {MAX_LABELS}, "
+            "as WhatsApp Business does"
+        )
+    labels = {label["id"]: _fixture_label(label) for label in listed}
     linked: dict[str, list[str]] = {}
     for label_id in list(labels):
         exchange = target.get(f"/v2/labels/{quote(label_id, safe='')}/chats")
@@ -52,12 +62,19 @@ def record(
                 "from --chat-id only"
             )
             break
+        junk = []
         for chat in _body(exchange, "a list of chats"):
             chat_id = canonical_chat_id(str(chat.get("id", ""))) if isinstance(chat, dict) else None
             if chat_id is None:
-                notes.append(f"skipped {chat!r} listed under label {label_id}: not a chat id")
+                junk.append(chat)
                 continue
             linked.setdefault(chat_id, []).append(label_id)
+        if junk:  # one note per label, however long its junk list: notes stay small
+            example = shown(junk[0], 60)
+            notes.append(
+                f"skipped {len(junk)} entries listed under label {label_id} that are not chat "
+                f"ids, e.g. {example}"
+            )
     to_read = []
     for raw in chats:
         chat_id = canonical_chat_id(raw)
@@ -106,7 +123,8 @@ def _body(exchange: Exchange, what: str) -> list[Any]:
     if isinstance(body, dict) and all(key.isdigit() for key in body):
         body = list(body.values())
     if not isinstance(body, list):
-        raise RecordError(f"{where} did not answer {what} in JSON")
+        why = f" ({exchange.problems[0].reason})" if exchange.problems else ""
+        raise RecordError(f"{where} did not answer {what} in JSON{why}")
     return body
 
 
@@ -132,6 +150,7 @@ def _fixture_label(label: dict[str, Any]) -> dict[str, Any]:
 def add_record_command(commands: argparse._SubParsersAction[Any]) -> None:
     """Register ``chatlabels record`` on the ``chatlabels`` parser."""
     from chatlabels.kit.cli.check import TOKEN_ENV
+    from chatlabels.kit.runner import DEFAULT_MAX_TIME
 
     parser = commands.add_parser(
         "record",
@@ -165,6 +184,14 @@ def add_record_command(commands: argparse._SubParsersAction[Any]) -> None:
         "--placeholder", default=PLACEHOLDER_TOKEN, metavar="TOKEN",
         help=f"token written to the fixture (default {PLACEHOLDER_TOKEN})",
     )  # fmt: skip
+    parser.add_argument(
+        "--max-time", dest="max_time", type=float, default=DEFAULT_MAX_TIME, metavar="S",
+        help=f"seconds the whole recording may take (default {DEFAULT_MAX_TIME:g})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-body", dest="max_body", type=int, default=DEFAULT_MAX_BODY, metavar="BYTES",
+        help=f"bytes of an answer read, after decompression (default {DEFAULT_MAX_BODY})",
+    )  # fmt: skip
     parser.set_defaults(run=_run_record, token_env=TOKEN_ENV)
 
 
@@ -182,10 +209,15 @@ def _run_record(args: argparse.Namespace) -> int:
             access_token=token,
             rate=effective_rate(args.base_url, args.rate),
             timeout=args.timeout,
+            max_body=args.max_body,
+            deadline=time.monotonic() + args.max_time,
         )
         fixture, notes = record(target, args.chats, placeholder=args.placeholder)
         Path(args.out).write_text(json.dumps(fixture, indent=2, ensure_ascii=False) + "\n")
-    except (RecordError, TargetUnreachable, ValueError) as exc:
+    except KeyboardInterrupt:
+        print("chatlabels record: interrupted; nothing written", file=sys.stderr)
+        return 130
+    except (RecordError, TargetUnreachable, TargetStopped, ValueError) as exc:
         print(
             f"chatlabels record: cannot record: {exc}".replace(token, "[redacted]"), file=sys.stderr
         )

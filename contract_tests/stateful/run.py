@@ -36,7 +36,13 @@ from chatlabels.kit.runner import (
     run_on_target,
 )
 from chatlabels.kit.stateful.machine import LabelsMachine, Steps, machine_for
-from chatlabels.kit.stateful.session import LabelsApi, SnapshotFailed, restore, take_snapshot
+from chatlabels.kit.stateful.session import (
+    AdminTokenNeeded,
+    LabelsApi,
+    SnapshotFailed,
+    restore,
+    take_snapshot,
+)
 from chatlabels.kit.target import Target, TargetUnreachable
 from chatlabels.kit.wire import DEFAULT_MAX_BODY
 
@@ -69,6 +75,7 @@ class StatefulOptions:
     chats: list[str] = field(default_factory=list)
     session: str | None = None
     api_key: str | None = field(default=None, repr=False)
+    admin_token: str | None = field(default=None, repr=False)
     allow_writes: bool = False
     max_examples: int = 20
     steps: int = 30
@@ -88,6 +95,7 @@ def options_from_args(args: Any) -> StatefulOptions:
         api_key=args.api_key or (os.environ.get(API_KEY_ENV) if args.session else None),
         allow_writes=args.allow_writes,
         steps=args.steps,
+        admin_token=args.admin_token or os.environ.get("CHATLABELS_ADMIN_TOKEN") or None,
     )
 
 
@@ -97,7 +105,7 @@ def run_stateful(options: StatefulOptions) -> Report:
     chosen_seed = options.seed if options.seed is not None else random.randrange(2**32)
 
     def run_machine(target: Target, report: Report) -> None:
-        api = LabelsApi(target, options.session, options.api_key)
+        api = LabelsApi(target, options.session, options.api_key, options.admin_token)
         _run(api, options, report, chosen_seed)
 
     return run_on_target(
@@ -106,7 +114,7 @@ def run_stateful(options: StatefulOptions) -> Report:
         profile="strict",
         seed=chosen_seed,
         checks=list(STATEFUL_CHECKS),
-        secrets=tuple(s for s in (options.access_token, options.api_key) if s),
+        secrets=tuple(s for s in (options.access_token, options.api_key, options.admin_token) if s),
         replay=replay_command(options, chosen_seed),
         progress=options.progress,
     )
@@ -125,7 +133,13 @@ def _validate(options: StatefulOptions) -> None:
 
 
 def _run(api: LabelsApi, options: StatefulOptions, report: Report, chosen_seed: int) -> None:
-    mock = api.is_mock()
+    try:
+        mock = api.is_mock()
+    except AdminTokenNeeded:
+        raise CannotRun(
+            f"{api.target.base_url} is the chatlabels mock with a guarded control API: pass "
+            "--admin-token (or set CHATLABELS_ADMIN_TOKEN) as given to chatlabels serve"
+        ) from None
     if not mock and not options.allow_writes:
         raise CannotRun(
             f"{api.target.base_url} is not the chatlabels mock (no /__admin/health), so the "

@@ -17,9 +17,13 @@ from chatlabels.contract.chat_ids import canonical_chat_id
 from chatlabels.kit.stateful.model import LabelModel
 from chatlabels.kit.target import Exchange, QueryAuth, Target, path_segment
 
-__all__ = ["LabelsApi", "Snapshot", "restore", "take_snapshot"]
+__all__ = ["AdminTokenNeeded", "LabelsApi", "Snapshot", "restore", "take_snapshot"]
 
 _NO_CREDENTIALS = QueryAuth(None, None)
+
+
+class AdminTokenNeeded(Exception):
+    """The target is the mock, but its control API refuses calls without the admin token."""
 
 
 @dataclass
@@ -29,6 +33,7 @@ class LabelsApi:
     target: Target
     session: str | None = None
     api_key: str | None = field(default=None, repr=False)
+    admin_token: str | None = field(default=None, repr=False)
 
     @property
     def has_waha(self) -> bool:
@@ -80,13 +85,18 @@ class LabelsApi:
 
     # -- the mock's control API -------------------------------------------------------------
     def admin(self, method: str, path: str, params: dict[str, str] | None = None) -> Exchange:
+        headers = {"X-Admin-Token": self.admin_token} if self.admin_token else {}
         return self.target.request(
-            method, "/__admin/" + path, params=params, credentials=_NO_CREDENTIALS
+            method, "/__admin/" + path, params=params, headers=headers, credentials=_NO_CREDENTIALS
         )
 
     def is_mock(self) -> bool:
-        """True when the target answers the mock's health check, i.e. writes are harmless."""
+        """True when the target answers the mock's health check, i.e. writes are harmless;
+        ``AdminTokenNeeded`` when it is the mock but its control API wants a token."""
         answer = self.admin("GET", "health")
+        message = answer.json.get("message", "") if isinstance(answer.json, dict) else ""
+        if answer.status in {401, 403} and "X-Admin-Token" in str(message):
+            raise AdminTokenNeeded(str(message))
         return (
             answer.status == 200
             and isinstance(answer.json, dict)

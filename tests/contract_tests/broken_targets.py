@@ -6,8 +6,10 @@ bug in the kit.
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from email.utils import formatdate
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -55,6 +57,18 @@ BREAKAGES = (
     "label-404-while-listed",
     "chat-id-form-drift",
     "label-list-names-other-chat",
+    # answers that are not strict JSON, or not delivered as promised
+    "deep-nesting",
+    "duplicate-keys",
+    "nan-color",
+    "bom-body",
+    "lying-gzip",
+    "gzip-bomb",
+    "slow-directory",
+    "hang-on-malformed",
+    "token-echoed-late",
+    "rate-limited-twice",
+    "record-junk",
 )
 
 
@@ -62,12 +76,29 @@ def _label(label_id: str, name: str, color: int) -> dict[str, Any]:
     return {"id": label_id, "name": name, "color": color, "colorHex": PALETTE[color]}
 
 
-def broken_app(breakage: str) -> Flask:
-    """A provider stub serving ``/v2/labels...`` correctly except for ``breakage``."""
+def broken_app(breakage: str, *, token: str = TOKEN) -> Flask:
+    """A provider stub serving ``/v2/labels...`` correctly except for ``breakage``, for the
+    instance ``INSTANCE_ID`` with ``token``."""
     assert breakage in BREAKAGES, breakage
     app = Flask(f"broken-{breakage}")
     counter = itertools.count()  # requests for CHAT so far (for "flapping")
+    requests_seen = itertools.count()  # every request (for "rate-limited-twice")
     directory = [_label("1", "New Customer", 0), _label("2", "VIP", 2)]
+    if breakage == "record-junk":
+        directory = [_label(str(i), f"Label {i}", i % 20) for i in range(1, 1001)]
+
+    @app.before_request
+    def throttle() -> Response | None:
+        nth = next(requests_seen)
+        if breakage == "rate-limited-twice" and nth < 2:
+            response = error(429, "Too Many Requests", "rate_limited")
+            # once in seconds, once as an HTTP date (RFC 9110 allows both)
+            when = time.time() + 1
+            response.headers["Retry-After"] = "1" if nth == 0 else formatdate(when, usegmt=True)
+            return response
+        if breakage == "slow-directory" and request.path == "/v2/labels":
+            time.sleep(0.4)
+        return None
 
     def error(status: int, message: str, code: str) -> Response:
         response = jsonify({"status": status, "message": message, "error": code})
@@ -90,11 +121,13 @@ def broken_app(breakage: str) -> Flask:
         if breakage == "instance-id-optional" and instance_id is None:
             instance_id = INSTANCE_ID
         if breakage == "prefix-token" and given is not None and len(given) >= 8:
-            given = TOKEN if TOKEN.startswith(given[:8]) else given
-        if instance_id == INSTANCE_ID and given == TOKEN:
+            given = token if token.startswith(given[:8]) else given
+        if instance_id == INSTANCE_ID and given == token:
             return None
         if breakage == "token-echoed":
             return error(401, f"token {given} is not valid", "unauthorized")
+        if breakage == "token-echoed-late":  # the token straddles a finding's 120-character cut
+            return error(401, f"{'x' * 66} token {given} is not valid", "unauthorized")
         if breakage == "bad-error-body":
             return jsonify({"detail": "unauthorized"}), 401  # type: ignore[return-value]
         if breakage == "403-for-wrong-token":
@@ -138,6 +171,8 @@ def broken_app(breakage: str) -> Flask:
     def chats_with_label(label_id: str) -> Response:
         if (refused := denied() or bad_label_id(label_id)) is not None:
             return refused
+        if breakage == "record-junk":
+            return jsonify([{"id": f"junk chat {i} " + "z" * 40} for i in range(200)])
         if label_id not in {"1", "2"}:
             return error(404, "Label not found", "label_not_found")
         listed = CHAT
@@ -156,6 +191,8 @@ def broken_app(breakage: str) -> Flask:
             return error(500, "Internal Server Error", "internal_error")
         if breakage == "5xx-on-seven" and "7" in chat_id and canonical_chat_id(chat_id) is None:
             return error(500, "Internal Server Error", "internal_error")
+        if breakage == "hang-on-malformed" and canonical_chat_id(chat_id) is None:
+            time.sleep(3)
         if breakage == "html-on-spaces" and " " in chat_id:
             return Response("<html><body>Bad Request</body></html>", 400, mimetype="text/html")
         if breakage == "query-chat-id-refused" and "chatId" in request.args:
@@ -172,6 +209,8 @@ def broken_app(breakage: str) -> Flask:
             body = _chat_body(breakage, [dict(label) for label in directory], nth)
         if breakage == "text-content-type":
             return Response(jsonify(body).get_data(), 200, mimetype="text/plain")
+        if breakage in _RAW_BODIES and body:
+            return _raw_body(breakage, jsonify(body).get_data())
         return jsonify(body)
 
     return app
@@ -192,6 +231,29 @@ def _chat_body(breakage: str, body: list[dict[str, Any]], nth: int) -> Any:
     elif breakage == "extra-field":
         body[1]["description"] = "VIP customers"
     return body
+
+
+#: Breakages that send CHAT's labels as bytes no JSON encoder would write.
+_RAW_BODIES = {"deep-nesting", "duplicate-keys", "nan-color", "bom-body", "lying-gzip", "gzip-bomb"}
+
+
+def _raw_body(breakage: str, good: bytes) -> Response:
+    headers = {}
+    if breakage == "deep-nesting":
+        data = b"[" * 100_000 + b"]" * 100_000
+    elif breakage == "duplicate-keys":  # the repeated key's last value is the right one
+        data = good.replace(b'"name":"New Customer"', b'"name":"Old","name":"New Customer"', 1)
+    elif breakage == "nan-color":
+        data = good.replace(b'"color":2', b'"color":NaN', 1)
+    elif breakage == "bom-body":
+        data = b"\xef\xbb\xbf" + good
+    elif breakage == "lying-gzip":
+        data, headers = good, {"Content-Encoding": "gzip"}
+    else:  # gzip-bomb: 300 MB of spaces, gzipped to about 300 KB
+        from tests.contract_tests.hostile_targets import gzip_bomb
+
+        data, headers = gzip_bomb(), {"Content-Encoding": "gzip"}
+    return Response(data, 200, mimetype="application/json", headers=headers)
 
 
 @contextmanager
