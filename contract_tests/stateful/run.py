@@ -136,10 +136,13 @@ def _run(api: LabelsApi, options: StatefulOptions, report: Report, chosen_seed: 
     try:
         mock = api.is_mock()
     except AdminTokenNeeded:
-        raise CannotRun(
-            f"{api.target.base_url} is the chatlabels mock with a guarded control API: pass "
-            "--admin-token (or set CHATLABELS_ADMIN_TOKEN) as given to chatlabels serve"
-        ) from None
+        if not options.allow_writes:
+            raise CannotRun(
+                f"{api.target.base_url} is the chatlabels mock with a guarded control API: "
+                "pass --admin-token (or set CHATLABELS_ADMIN_TOKEN) as given to chatlabels "
+                "serve, or --allow-writes to test it as a live API"
+            ) from None
+        mock = False  # --allow-writes without the token: a live API, restored after
     if not mock and not options.allow_writes:
         raise CannotRun(
             f"{api.target.base_url} is not the chatlabels mock (no /__admin/health), so the "

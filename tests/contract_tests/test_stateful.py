@@ -77,13 +77,14 @@ def test_check_stateful_against_the_mock_passes(
 def test_refuses_to_write_to_a_target_without_the_control_api(
     start_server: Callable[..., MockServer], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """/__admin/ hidden behind a token: not the mock, as far as the kit can tell."""
+    """/__admin/ hidden behind a token and no --admin-token: the kit says what to pass, and
+    writes nothing."""
     server = start_server(fixture_with(), admin_token="admin-secret")
     journal = app_state(server.app).control.journal
     assert main(stateful_args(server, "--chat-id", CHATS[0])) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
-    assert "--allow-writes" in err and TOKEN not in err
+    assert "--admin-token" in err and "--allow-writes" in err and TOKEN not in err
     assert not [e for e in journal.entries() if e["method"] != "GET"]
 
 
