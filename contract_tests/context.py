@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
 from chatlabels.kit.findings import Finding, Report
-from chatlabels.kit.judge import Profile
+from chatlabels.kit.judge import Profile, shown
 from chatlabels.kit.target import Exchange, Target
 
-__all__ = ["CheckContext"]
+__all__ = ["CheckContext", "describe_answer"]
 
 T = TypeVar("T", bound=Hashable)
 
@@ -105,3 +105,16 @@ class CheckContext:
         )
         for finding in judged(minimal):
             self.report.add(replace(finding, note=note))
+
+
+def describe_answer(exchange: Exchange) -> str:
+    """An answer in one line for a finding's "found": status and body, or why none came."""
+    if exchange.status is None:
+        return exchange.error or "no answer"
+    if exchange.is_json:
+        body = shown(exchange.json)
+    elif exchange.problems:
+        body = f"unreadable body: {exchange.problems[0].reason}"
+    else:
+        body = f"non-JSON body {exchange.text[:60]!r}"
+    return f"{exchange.status} {body}"

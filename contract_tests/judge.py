@@ -175,7 +175,13 @@ def _expected(error: ValidationError) -> str:
 
 
 def error_body_findings(
-    body: Any, *, check: str, request: RequestInfo | None = None, status: int | None = None
+    body: Any,
+    *,
+    check: str,
+    request: RequestInfo | None = None,
+    status: int | None = None,
+    schema: str = "error",
+    status_field: str = "status",
 ) -> list[Finding]:
     """Findings for a 4xx/5xx body that should match ``error.schema.json``.
 
@@ -190,11 +196,10 @@ def error_body_findings(
             f"error body: {_expected(error)}",
             shown(error.instance),
         )
-        for error in iter_errors("error", body)
+        for error in iter_errors(schema, body)
     ]
-    claimed = body.get("status") if isinstance(body, dict) else None
+    claimed = body.get(status_field) if isinstance(body, dict) else None
     if status is not None and isinstance(claimed, int) and claimed != status:
-        findings.append(
-            Finding(check, request, "/status", f"{status}, the HTTP status", shown(claimed))
-        )
+        at, expected = f"/{status_field}", f"{status}, the HTTP status"
+        findings.append(Finding(check, request, at, expected, shown(claimed)))
     return findings

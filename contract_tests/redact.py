@@ -1,7 +1,8 @@
 """Redaction of the exact secrets the kit sends, wherever a target might echo them.
 
 A secret is replaced as a whole occurrence (not inside a longer word: a token ``x`` must not
-turn ``text/html`` into ``te[redacted]t/html``) in every spelling the kit itself uses: raw,
+turn ``text/html`` into ``te[redacted]t/html``, nor a chat id ``123456789@c.us`` lose its
+number when the key is ``123456789``) in every spelling the kit itself uses: raw,
 percent-encoded in a query, JSON-escaped in a body. It happens on receipt, before any text
 is cut short for a report, so no prefix of a secret can survive a truncation.
 
@@ -26,7 +27,9 @@ __all__ = ["MIN_SECRET", "REDACTED", "Secrets"]
 #: Secrets shorter than this are not searched for in answers (see the module docstring).
 MIN_SECRET = 6
 
-_WORD = "A-Za-z0-9_\\-"
+#: Characters that continue a word: a secret next to one is part of something else. ``@``
+#: is one, so a chat id such as ``123456789@c.us`` stays whole when a key is ``123456789``.
+_WORD = "A-Za-z0-9_\\-@"
 
 
 @dataclass

@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 
 from chatlabels.contract.chat_ids import ACCEPTED_FORMS, is_chat_id
 from chatlabels.kit.checks.endpoint_checks import CHECKS
-from chatlabels.kit.context import CheckContext
+from chatlabels.kit.context import CheckContext, describe_answer
+from chatlabels.kit.dialect import PROVIDER, Dialect
 from chatlabels.kit.findings import Report
 from chatlabels.kit.judge import Profile
 from chatlabels.kit.progress import Progress
@@ -82,6 +83,7 @@ class RunOptions:
     max_response_time: float | None = None
     only: list[str] | None = None
     skip: list[str] | None = None
+    dialect: Dialect = PROVIDER
     progress: Progress = field(default_factory=lambda: Progress(enabled=False), repr=False)
 
 
@@ -108,6 +110,8 @@ def effective_rate(base_url: str, rate: float | None) -> float | None:
 def run(options: RunOptions) -> Report:
     """Run the selected checks against the target and return every finding."""
     if not options.access_token:
+        if options.dialect.is_waha:
+            raise CannotRun("no API key: pass --api-key or set CHATLABELS_API_KEY")
         raise CannotRun("no access token: pass --access-token or set CHATLABELS_ACCESS_TOKEN")
     if not options.chats:
         raise CannotRun("no chat to check: pass at least one --chat-id")
@@ -137,7 +141,7 @@ def run(options: RunOptions) -> Report:
             max_response_time=options.max_response_time,
         )
         _preflight(ctx)
-        report.saw_labels("GET /v2/labels", ctx.directory_answer().json)
+        report.saw_labels(f"GET {options.dialect.prefix}", ctx.directory_answer().json)
         for chat in options.chats:
             report.saw_labels(chat, ctx.chat_answer(chat).json)
         for index, name in enumerate(selected, 1):
@@ -157,6 +161,7 @@ def run(options: RunOptions) -> Report:
         secrets=(options.access_token,),
         replay=replay_command(options, seed),
         progress=options.progress,
+        dialect=options.dialect,
     )
 
 
@@ -170,6 +175,7 @@ def run_on_target(
     secrets: tuple[str, ...],
     replay: str,
     progress: Progress | None = None,
+    dialect: Dialect = PROVIDER,
 ) -> Report:
     """Open the target, run ``body`` on it into a fresh ``Report``, close it, return the report.
 
@@ -192,6 +198,7 @@ def run_on_target(
             deadline=time.monotonic() + options.max_time,
             secrets=Secrets(secrets),
             watcher=progress,
+            dialect=dialect,
         )
     except ValueError as exc:
         raise CannotRun(str(exc)) from None
@@ -228,23 +235,23 @@ def _preflight(ctx: CheckContext) -> None:
     """Refuse to judge a target that is not the API or rejects the given credentials: the
     checks would all fail for a reason that is the caller's, not the target's."""
     answer = ctx.directory_answer()
+    waha = ctx.target.dialect.is_waha
     if answer.status is None:
         raise CannotRun(f"{answer.error} to {answer.request}: is {ctx.target.base_url} right?")
     if answer.status in {401, 403}:
-        raise CannotRun(
-            f"the target answered {answer.status} to {answer.request}: "
-            "check --instance-id and the access token"
-        )
+        what = "--api-key (and --session)" if waha else "--instance-id and the access token"
+        raise CannotRun(f"the target answered {answer.status} to {answer.request}: check {what}")
     if answer.status == 422:
         raise CannotRun(
-            f"the target answered 422 to {answer.request}: is the instance's session running?"
+            f"the target answered 422 to {answer.request}: is the session running? "
+            f"({describe_answer(answer)})"
         )
     chat = ctx.chat_answer(ctx.chats[0])
     if not any(a.is_json and a.status != 404 for a in (answer, chat)):
         raise CannotRun(
-            f"{ctx.target.base_url} does not look like the labels API: GET /v2/labels answered "
-            f"{_summary(answer)} and GET /v2/labels/chats/... {_summary(chat)}; check "
-            "--base-url (the part before /v2)"
+            f"{ctx.target.base_url} does not look like the labels API: {answer.request.method} "
+            f"{answer.request.path} answered {_summary(answer)} and Get Chat Labels "
+            f"{_summary(chat)}; check --base-url (the part before {ctx.target.dialect.prefix})"
         )
 
 
@@ -259,9 +266,12 @@ def _summary(answer: Exchange) -> str:
 
 def replay_command(options: RunOptions, seed: int) -> str:
     """The command that repeats this run, with every option that shaped it; the token is
-    left to CHATLABELS_ACCESS_TOKEN."""
+    left to CHATLABELS_ACCESS_TOKEN (WAHA's key to CHATLABELS_API_KEY)."""
     words = ["chatlabels", "check", "--base-url", options.base_url]
-    words += ["--instance-id", options.instance_id]
+    if options.dialect.is_waha:  # the key from CHATLABELS_API_KEY
+        words += ["--dialect", "waha", "--session", options.dialect.session]
+    else:
+        words += ["--instance-id", options.instance_id]
     for chat in options.chats:
         words += ["--chat-id", chat]
     words += ["--profile", options.profile, "--max-examples", str(options.max_examples)]

@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from chatlabels.contract.strict_json import Problem, inspect
+from chatlabels.kit.dialect import PROVIDER, Dialect
 from chatlabels.kit.findings import REDACTED, RequestInfo
 from chatlabels.kit.redact import Secrets
 from chatlabels.kit.wire import DEFAULT_MAX_BODY, Connection, NoAnswer, Unreachable
@@ -150,6 +151,7 @@ class Target:
     max_body: int = DEFAULT_MAX_BODY
     deadline: float | None = None
     backoff: float = 1.0
+    dialect: Dialect = PROVIDER
     secrets: Secrets = field(default_factory=lambda: Secrets(()), repr=False)
     watcher: Watcher | None = field(default=None, repr=False)
     exchanges: list[Exchange] = field(default_factory=list, repr=False)
@@ -175,13 +177,22 @@ class Target:
     def chat_labels(
         self, chat_id: str, *, raw_at: bool = False, credentials: QueryAuth = SAME
     ) -> Exchange:
-        """``GET /v2/labels/chats/{chatId}`` (the ``@`` sent as ``%40`` unless ``raw_at``)."""
-        path = "/v2/labels/chats/" + path_segment(chat_id, raw_at=raw_at)
+        """Get Chat Labels (the ``@`` sent as ``%40`` unless ``raw_at``)."""
+        path = self.dialect.chat_path(path_segment(chat_id, raw_at=raw_at))
         return self.get(path, credentials=credentials)
 
     def directory(self) -> Exchange:
-        """``GET /v2/labels``: the account's label directory."""
-        return self.get("/v2/labels")
+        """``GET /v2/labels`` (WAHA: ``/api/{session}/labels``): the label directory."""
+        return self.get(self.dialect.prefix)
+
+    def label(self, label_id: str) -> Exchange | None:
+        """``GET /v2/labels/{id}``; None where the dialect has no such call (WAHA)."""
+        path = self.dialect.label_path(path_segment(label_id))
+        return None if path is None else self.get(path)
+
+    def label_chats(self, label_id: str) -> Exchange:
+        """The chats carrying a label (``GET .../labels/{id}/chats``)."""
+        return self.get(self.dialect.label_chats_path(path_segment(label_id)))
 
     def get(
         self, path: str, *, params: dict[str, str] | None = None, credentials: QueryAuth = SAME
@@ -202,6 +213,10 @@ class Target:
         """Any method on ``path`` (already encoded), credentials in the query string, an
         optional JSON body; secret headers (``X-Api-Key``...) are redacted in the record."""
         creds = self.credentials if credentials is SAME else credentials
+        if self.dialect.is_waha and credentials is SAME:
+            # WAHA reads its key from X-Api-Key (src/core/auth/apiKey.strategy.ts); no query.
+            creds = QueryAuth(None, None)
+            headers = {"X-Api-Key": self.access_token, **(headers or {})}
         query = [(k, v) for k, v in (params or {}).items()]
         if creds.instance_id is not None:
             query.append(("instance_id", creds.instance_id))

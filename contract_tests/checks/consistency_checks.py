@@ -15,7 +15,7 @@ from chatlabels.contract.chat_ids import canonical_chat_id
 from chatlabels.contract.schemas import json_pointer
 from chatlabels.kit.checks.registry import check
 from chatlabels.kit.context import CheckContext
-from chatlabels.kit.findings import Finding
+from chatlabels.kit.findings import Finding, Severity
 from chatlabels.kit.judge import shown
 from chatlabels.kit.target import Exchange, QueryAuth, path_segment
 
@@ -104,20 +104,25 @@ def chat_id_forms_agree(ctx: CheckContext) -> None:
         for form, raw_at in equivalent_forms(chat):
             answer = ctx.target.chat_labels(form, raw_at=raw_at)
             ctx.add(_disagreement("chat_id_forms_agree", first, answer, f"for {chat}"))
+        if ctx.target.dialect.is_waha:
+            continue
         # Quirk: the provider's docs show chatId repeated in the query string.
-        path = "/v2/labels/chats/" + path_segment(chat)
+        path = ctx.target.dialect.chat_path(path_segment(chat))
         repeated = ctx.target.get(path, params={"chatId": chat})
         ctx.add(_disagreement("chat_id_forms_agree", first, repeated, f"for {chat}"))
 
 
 @check("the token in the access-token header works as in the query string")
 def header_token_accepted(ctx: CheckContext) -> None:
+    if ctx.target.dialect.is_waha:
+        ctx.skip("header_token_accepted", "not in the WAHA dialect (its key is X-Api-Key)")
+        return
     real = ctx.target.credentials
     for chat in ctx.chats:
         first = ctx.chat_answer(chat)
         answer = ctx.target.request(
             "GET",
-            "/v2/labels/chats/" + path_segment(chat),
+            ctx.target.dialect.chat_path(path_segment(chat)),
             headers={"access-token": ctx.target.access_token},
             credentials=QueryAuth(real.instance_id, None),
         )
@@ -146,8 +151,12 @@ def label_lookups_agree(ctx: CheckContext) -> None:
     if not ids:
         ctx.skip(name, "nothing to judge: no label in the directory nor on the chats given")
         return
-    singles = {label_id: ctx.target.get(f"/v2/labels/{label_id}") for label_id in ids}
-    listings = {label_id: ctx.target.get(f"/v2/labels/{label_id}/chats") for label_id in ids}
+    singles = {
+        label_id: single
+        for label_id in ids
+        if (single := ctx.target.label(label_id)) is not None  # WAHA has no such call
+    }
+    listings = {label_id: ctx.target.label_chats(label_id) for label_id in ids}
     lookups = [*singles.values(), *listings.values()]
     if all(answer.status in _NOT_SERVED for answer in lookups):
         ctx.skip(name, "not served by the target: GET /v2/labels/{id} answers 404/405/501")
@@ -207,8 +216,24 @@ def _listing_findings(
         return [Finding(name, listing.request, "", expected, shown(listing.json))]
     findings: list[Finding] = []
     listed: dict[str, str] = {}
+    tolerated: Severity = "warning" if ctx.profile == "lenient" else "error"
     for index, entry in enumerate(entries):
-        given = str(entry["id"])
+        given = entry["id"]
+        if isinstance(given, dict) and isinstance(given.get("_serialized"), str):
+            # Quirk: WAHA's WEBJS engine lists whatsapp-web.js Chat objects, id a Wid object.
+            findings.append(
+                Finding(
+                    name,
+                    listing.request,
+                    f"/{index}/id",
+                    'a chat id string, as {"id": "<chat id>"}',
+                    shown(given, 80),
+                    severity=tolerated,
+                    drift="engine-chat-object",
+                )
+            )
+            given = given["_serialized"]
+        given = str(given)
         canonical = canonical_chat_id(given)
         if canonical is None:
             findings.append(
@@ -224,7 +249,7 @@ def _listing_findings(
                     f"/{index}/id",
                     f"the canonical form {canonical}",
                     shown(given),
-                    severity="warning" if ctx.profile == "lenient" else "error",
+                    severity=tolerated,
                     drift="chat-id-form",
                 )
             )

@@ -124,6 +124,14 @@ def _add_run_limits(check: argparse.ArgumentParser) -> None:
         help="an answer slower than S seconds is a finding (default: not judged)",
     )
     check.add_argument(
+        "--dialect",
+        dest="dialect",
+        choices=["provider", "waha"],
+        default="provider",
+        help="provider: /v2/labels with --instance-id and the access token (default); waha: "
+        "a WAHA server's /api/{session}/labels with --session and --api-key",
+    )
+    check.add_argument(
         "--report-html",
         dest="report_html",
         metavar="PATH",
@@ -140,19 +148,30 @@ def _run_check(args: argparse.Namespace) -> int:
         for check in CHECKS.values():
             print(f"{check.name:{width}}  {check.summary}")
         return 0
-    missing = [opt for opt in ("base_url", "instance_id") if not getattr(args, opt)]
+    waha = args.dialect == "waha"
+    needed = ("base_url", "session") if waha else ("base_url", "instance_id")
+    missing = [opt for opt in needed if not getattr(args, opt)]
     try:
         if missing:
             flags = ", ".join("--" + m.replace("_", "-") for m in missing)
             raise CannotRun(f"missing {flags}")
         _check_report_paths(args)
+        if waha and args.stateful:
+            raise CannotRun("--stateful speaks the provider dialect (with WAHA calls beside it)")
         if args.stateful:
             from chatlabels.kit.stateful.run import options_from_args, run_stateful
 
             report = run_stateful(options_from_args(args))
             return _show(report, args)
+        fields = target_fields(args)
+        if waha:
+            from chatlabels.kit.dialect import waha as waha_dialect
+
+            key = args.api_key or os.environ.get("CHATLABELS_API_KEY", "")
+            fields.update(instance_id=args.session, access_token=key)
+            fields["dialect"] = waha_dialect(args.session)
         options = RunOptions(
-            **target_fields(args),
+            **fields,
             profile=args.profile,
             checks=select_checks(args.checks, args.skip),
             max_response_time=args.max_response_time,

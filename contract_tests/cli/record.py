@@ -7,7 +7,9 @@ authoritative, and only it tells the order of a chat's labels). Requests go thro
 the kit's ``Target``, so they are throttled like ``check`` and nothing logged holds the token.
 The file keeps the real instance id but never the token: it holds ``PLACEHOLDER_TOKEN`` (or
 ``--placeholder``), so the file can be committed and the mock is called with that token.
-The result is validated with the mock's own fixture loader before it is written.
+The result is validated with the mock's own fixture loader before it is written. With
+``--dialect waha`` the same calls go to a WAHA server's ``/api/{session}/labels...`` (key in
+``X-Api-Key``) and the instance written carries that ``session``.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from chatlabels.contract.chat_ids import canonical_chat_id
 from chatlabels.contract.fixtures import FixtureError, parse_fixture
 from chatlabels.contract.labels import MAX_LABELS
+from chatlabels.kit.dialect import PROVIDER
+from chatlabels.kit.dialect import waha as waha_dialect
 from chatlabels.kit.judge import shown
 from chatlabels.kit.target import Exchange, Target, TargetStopped, TargetUnreachable
 from chatlabels.kit.wire import DEFAULT_MAX_BODY
@@ -42,9 +45,16 @@ class RecordError(Exception):
 
 
 def record(
-    target: Target, chats: list[str], *, placeholder: str = PLACEHOLDER_TOKEN
+    target: Target,
+    chats: list[str],
+    *,
+    placeholder: str = PLACEHOLDER_TOKEN,
+    instance_id: str | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
-    """The account behind ``target`` as a normalised fixture, and notes for the user."""
+    """The account behind ``target`` as a normalised fixture, and notes for the user. A
+    WAHA session is recorded as an instance with that ``session`` (and ``instance_id``,
+    under which the mock serves it in the provider dialect too)."""
+    instance_id = instance_id or target.instance_id
     notes: list[str] = []
     listed = _labels(target.directory())
     if len(listed) > MAX_LABELS:  # before reading a chat list per label: the fixture cannot hold it
@@ -55,7 +65,7 @@ def record(
     labels = {label["id"]: _fixture_label(label) for label in listed}
     linked: dict[str, list[str]] = {}
     for label_id in list(labels):
-        exchange = target.get(f"/v2/labels/{quote(label_id, safe='')}/chats")
+        exchange = target.label_chats(label_id)
         if exchange.status in _NOT_SERVED:
             notes.append(
                 f"GET /v2/labels/{{id}}/chats answered {exchange.status}: chats are taken "
@@ -64,7 +74,7 @@ def record(
             break
         junk = []
         for chat in _body(exchange, "a list of chats"):
-            chat_id = canonical_chat_id(str(chat.get("id", ""))) if isinstance(chat, dict) else None
+            chat_id = _chat_id(chat)
             if chat_id is None:
                 junk.append(chat)
                 continue
@@ -98,8 +108,9 @@ def record(
         ),
         "instances": [
             {
-                "id": target.instance_id,
+                "id": instance_id,
                 "token": placeholder,
+                **({"session": target.dialect.session} if target.dialect.is_waha else {}),
                 "labels": list(labels.values()),
                 "chats": linked,
             }
@@ -109,6 +120,15 @@ def record(
         return parse_fixture(fixture, source="recorded account"), notes
     except FixtureError as exc:
         raise RecordError(f"the recorded account is not a valid fixture:\n{exc}") from None
+
+
+def _chat_id(entry: Any) -> str | None:
+    """The canonical id of a chat-list entry: ``{"id": "..."}``, or WAHA WEBJS's Chat whose id
+    is a Wid object (``{"_serialized": "..."}``)."""
+    given = entry.get("id") if isinstance(entry, dict) else None
+    if isinstance(given, dict):
+        given = given.get("_serialized")
+    return canonical_chat_id(given) if isinstance(given, str) else None
 
 
 def _body(exchange: Exchange, what: str) -> list[Any]:
@@ -192,27 +212,50 @@ def add_record_command(commands: argparse._SubParsersAction[Any]) -> None:
         "--max-body", dest="max_body", type=int, default=DEFAULT_MAX_BODY, metavar="BYTES",
         help=f"bytes of an answer read, after decompression (default {DEFAULT_MAX_BODY})",
     )  # fmt: skip
+    parser.add_argument(
+        "--dialect", dest="dialect", choices=["provider", "waha"], default="provider",
+        help="waha: record a WAHA server's /api/{session}/labels (--session, --api-key)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--session", dest="session", metavar="S", default="default",
+        help="WAHA session name (with --dialect waha; default: default)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--api-key", dest="api_key", metavar="K",
+        help="WAHA api key (with --dialect waha; better: set CHATLABELS_API_KEY)",
+    )  # fmt: skip
     parser.set_defaults(run=_run_record, token_env=TOKEN_ENV)
 
 
 def _run_record(args: argparse.Namespace) -> int:
     from chatlabels.kit.runner import effective_rate
 
+    waha = args.dialect == "waha"
     token = args.access_token or os.environ.get(args.token_env, "")
+    if waha:
+        token = args.api_key or os.environ.get("CHATLABELS_API_KEY", "")
     if not token:
-        print(f"chatlabels record: give --access-token or set {args.token_env}", file=sys.stderr)
+        wanted = (
+            "--api-key or set CHATLABELS_API_KEY"
+            if waha
+            else f"--access-token or set {args.token_env}"
+        )
+        print(f"chatlabels record: give {wanted}", file=sys.stderr)
         return 2
     try:
         target = Target(
             args.base_url,
-            instance_id=args.instance_id,
+            instance_id=args.session if waha else args.instance_id,
             access_token=token,
             rate=effective_rate(args.base_url, args.rate),
             timeout=args.timeout,
             max_body=args.max_body,
             deadline=time.monotonic() + args.max_time,
+            dialect=waha_dialect(args.session) if waha else PROVIDER,
         )
-        fixture, notes = record(target, args.chats, placeholder=args.placeholder)
+        fixture, notes = record(
+            target, args.chats, placeholder=args.placeholder, instance_id=args.instance_id
+        )
         Path(args.out).write_text(json.dumps(fixture, indent=2, ensure_ascii=False) + "\n")
     except KeyboardInterrupt:
         print("chatlabels record: interrupted; nothing written", file=sys.stderr)
