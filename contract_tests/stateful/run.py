@@ -27,6 +27,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from chatlabels.contract.chat_ids import ACCEPTED_FORMS, is_chat_id
 from chatlabels.kit.cli.check import target_fields
 from chatlabels.kit.findings import Finding, Report
+from chatlabels.kit.judge import shown
 from chatlabels.kit.progress import Progress
 from chatlabels.kit.runner import (
     DEFAULT_MAX_TIME,
@@ -40,6 +41,7 @@ from chatlabels.kit.stateful.session import (
     AdminTokenNeeded,
     LabelsApi,
     SnapshotFailed,
+    SnapshotShape,
     restore,
     take_snapshot,
 )
@@ -57,6 +59,8 @@ __all__ = [
 ]
 
 API_KEY_ENV = "CHATLABELS_API_KEY"
+
+SCHEMA_CHECK = "stateful_schema_conformance"
 
 #: The checks a stateful run reports under, with what each enforces.
 STATEFUL_CHECKS = {
@@ -106,7 +110,10 @@ def run_stateful(options: StatefulOptions) -> Report:
 
     def run_machine(target: Target, report: Report) -> None:
         api = LabelsApi(target, options.session, options.api_key, options.admin_token)
-        _run(api, options, report, chosen_seed)
+        try:
+            _run(api, options, report, chosen_seed)
+        finally:
+            _strict_json_findings(target, report)
 
     return run_on_target(
         options,
@@ -118,6 +125,21 @@ def run_stateful(options: StatefulOptions) -> Report:
         replay=replay_command(options, chosen_seed),
         progress=options.progress,
     )
+
+
+def _strict_json_findings(target: Target, report: Report) -> None:
+    """What a strict reader refused in any answer (a byte-order mark, a repeated key, NaN),
+    named as such: the model compares parsed values, so these would pass unseen."""
+    seen = 0
+    for exchange in target.exchanges:
+        for problem in exchange.problems:
+            if seen < 5:
+                expected = "strict JSON (RFC 8259)"
+                found = f"{exchange.status}: {problem.reason}"
+                report.add(
+                    Finding(SCHEMA_CHECK, exchange.request, problem.pointer, expected, found)
+                )
+            seen += 1
 
 
 def _validate(options: StatefulOptions) -> None:
@@ -158,6 +180,12 @@ def _run(api: LabelsApi, options: StatefulOptions, report: Report, chosen_seed: 
         snapshot = take_snapshot(api)
     except SnapshotFailed as exc:
         raise CannotRun(f"cannot read the starting state: {exc}") from None
+    except SnapshotShape as exc:  # a shape error is a finding, named for what it is
+        found = shown(exc.found)
+        report.add(Finding(SCHEMA_CHECK, exc.answer.request, exc.pointer, exc.expected, found))
+        for name in STATEFUL_CHECKS:
+            report.skip(name, "not run: the starting state is not label-shaped")
+        return
     webhooks = api.mock_webhooks() if mock else []
     if mock:
         report.skip("stateful_restore", "not needed: the mock is reset after the run")

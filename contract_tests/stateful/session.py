@@ -17,7 +17,15 @@ from chatlabels.contract.chat_ids import canonical_chat_id
 from chatlabels.kit.stateful.model import LabelModel
 from chatlabels.kit.target import Exchange, QueryAuth, Target, path_segment
 
-__all__ = ["AdminTokenNeeded", "LabelsApi", "Snapshot", "restore", "take_snapshot"]
+__all__ = [
+    "AdminTokenNeeded",
+    "LabelsApi",
+    "Snapshot",
+    "SnapshotFailed",
+    "SnapshotShape",
+    "restore",
+    "take_snapshot",
+]
 
 _NO_CREDENTIALS = QueryAuth(None, None)
 
@@ -145,12 +153,26 @@ class SnapshotFailed(Exception):
     """The target's starting state could not be read; ``str()`` says which call failed."""
 
 
+class SnapshotShape(Exception):
+    """The starting state was read but is not label-shaped: a finding, not a crash."""
+
+    def __init__(self, answer: Exchange, pointer: str, expected: str, found: Any) -> None:
+        super().__init__(f"{answer.request}: {pointer} is not {expected}")
+        self.answer, self.pointer, self.expected, self.found = answer, pointer, expected, found
+
+
 def take_snapshot(api: LabelsApi) -> Snapshot:
     """The label directory and, per label, the chats that carry it."""
     directory = api.directory()
     if directory.status != 200 or not isinstance(directory.json, list):
         raise SnapshotFailed(f"{directory.request} answered {directory.status}")
-    labels = [label for label in directory.json if isinstance(label, dict)]
+    labels = list(directory.json)
+    for index, label in enumerate(labels):
+        missing = [
+            k for k in ("id", "name", "color") if not isinstance(label, dict) or k not in label
+        ]
+        if missing:
+            raise SnapshotShape(directory, f"/{index}", "a label with id, name and color", label)
     members: dict[str, set[str]] = {}
     for label in labels:
         answer = api.chats_with(str(label.get("id")))
@@ -173,21 +195,24 @@ def restore(api: LabelsApi, snapshot: Snapshot) -> list[str]:
             problems.append(f"{answer.request} answered {answer.status or answer.error}")
 
     current = api.directory()
-    now = {label["id"]: label for label in current.json} if current.status == 200 else {}
-    before = {label["id"]: label for label in snapshot.labels}
+    now = _by_id(current.json) if current.status == 200 else {}
+    before = _by_id(snapshot.labels)
     for label_id in now.keys() - before.keys():
         call(api.delete(label_id))
     for label_id, label in before.items():
+        name, color = label.get("name"), label.get("color")
         if label_id not in now:
-            problems.append(f"label {label_id} ({label['name']!r}) is gone; ids cannot be reused")
-        elif (now[label_id]["name"], now[label_id]["color"]) != (label["name"], label["color"]):
-            call(api.update(label_id, label["name"], label["color"]))
+            problems.append(f"label {label_id} ({name!r}) is gone; ids cannot be reused")
+        elif not (isinstance(name, str) and isinstance(color, int)):
+            problems.append(f"label {label_id} was read as {label!r}: no name and color to restore")
+        elif (now[label_id].get("name"), now[label_id].get("color")) != (name, color):
+            call(api.update(label_id, name, color))
     for chat, wanted in snapshot.chats.items():
         answer = api.chat_labels(chat)
         if answer.status != 200 or not isinstance(answer.json, list):
             problems.append(f"{answer.request} answered {answer.status}; chat {chat} not restored")
             continue
-        have = [label["id"] for label in answer.json]
+        have = list(_by_id(answer.json))
         for label_id in [i for i in have if i not in wanted]:
             call(api.unlink(label_id, chat))
         kept = [i for i in have if i in wanted]
@@ -198,6 +223,17 @@ def restore(api: LabelsApi, snapshot: Snapshot) -> list[str]:
         for label_id in wanted[len(kept) :]:
             call(api.link(label_id, chat))
     return problems + _differences(api, snapshot)
+
+
+def _by_id(body: Any) -> dict[str, dict[str, Any]]:
+    """The labels of a body by id, in order; entries without a string id are left out (the
+    schema checks report them, restoring must not crash on them)."""
+    items = body if isinstance(body, list) else []
+    return {
+        item["id"]: item
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("id"), str)
+    }
 
 
 def _differences(api: LabelsApi, snapshot: Snapshot) -> list[str]:
