@@ -97,7 +97,7 @@ def broken_app(breakage: str, *, token: str = TOKEN) -> Flask:
             response.headers["Retry-After"] = "1" if nth == 0 else formatdate(when, usegmt=True)
             return response
         if breakage == "slow-directory" and request.path == "/v2/labels":
-            time.sleep(0.4)
+            time.sleep(1.2)
         return None
 
     def error(status: int, message: str, code: str) -> Response:

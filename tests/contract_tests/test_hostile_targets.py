@@ -246,3 +246,18 @@ def test_an_instance_id_equal_to_the_token_is_no_leak(default_server: Any, tmp_p
     report = json.loads(report_path.read_text())
     assert report["findings"] == []
     assert any("equals the instance id" in note for note in report["notes"])
+
+
+def test_max_response_time_makes_slow_answers_findings(tmp_path: Path) -> None:
+    """Off by default (skipped, with the reason); given, a 1.2 s directory fails a 0.8 s
+    budget at that request, and only that check fails."""
+    with serving(broken_app("slow-directory")) as url:
+        code, report = run_json(url, tmp_path)
+        assert (code, report["checks"]["answers_within_time_budget"]) == (0, "skipped")
+        code, report = run_json(url, tmp_path, "--max-response-time", "0.8")
+    assert code == 1
+    assert {n for n, s in report["checks"].items() if s == "failed"} == {
+        "answers_within_time_budget"
+    }
+    slow = [f for f in report["findings"] if f["check"] == "answers_within_time_budget"]
+    assert slow and all(f["request"]["path"] == "/v2/labels" for f in slow)

@@ -161,3 +161,15 @@ def test_stateful_against_a_mock_with_an_admin_token(
     assert "pass --admin-token" in capsys.readouterr().err
     assert main([*args, "--admin-token", "adm-S3cret-77"]) == 0
     assert "adm-S3cret-77" not in capsys.readouterr().out
+
+
+def test_html_report_escapes_what_the_target_sent() -> None:
+    from chatlabels.kit.findings import Finding, Report
+    from chatlabels.kit.html_report import render_html
+
+    report = Report(base_url="http://127.0.0.1:1", profile="strict", seed=1, checks=["c"])
+    report.saw_labels("5511999990000@c.us", [{"id": "1", "name": "<script>x</script>", "color": 2}])
+    report.add(Finding("c", None, "/0/name", "a name", '"<img src=x onerror=alert(1)>"'))
+    page = render_html(report)
+    assert "<script>x" not in page and "<img" not in page
+    assert "&lt;script&gt;x&lt;/script&gt;" in page and "background:#ffd429" in page
