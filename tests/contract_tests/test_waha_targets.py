@@ -13,6 +13,7 @@ import pytest
 
 from chatlabels.cli import main
 from chatlabels.mock import load_fixture
+from tests.conftest import default_fixture_data
 from tests.contract_tests.broken_targets import serving
 from tests.contract_tests.broken_waha import API_KEY, CHAT, SESSION, broken_waha_app
 
@@ -62,13 +63,29 @@ def test_a_correct_waha_stub_passes_strict(tmp_path: Path) -> None:
     assert "--dialect waha --session default" in report["replay"]
 
 
-def test_the_mocks_waha_dialect_passes_strict(default_server: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("engine", "drift"),
+    [("GOWS", None), ("WEBJS", "engine-chat-object"), ("NOWEB", "chat-id-form")],
+)
+def test_the_mocks_waha_dialect_passes_for_each_engine(
+    engine: str, drift: str | None, start_server: Any, tmp_path: Path
+) -> None:
+    """GOWS answers as documented: strict passes. WEBJS (WAHA's default) and NOWEB list a
+    label's chats their own way: strict names the drift, lenient passes with it."""
+    fixture = default_fixture_data()
+    fixture["instances"][0]["engine"] = engine
+    server = start_server(fixture)
     chats = ["5511988887777@c.us", "120363025246125486@g.us", "203251182247977@lid"]
-    args = waha_args(default_server.url, key="123456789", chat=chats[0])
+    args = waha_args(server.url, key="123456789", chat=chats[0])
     for chat in chats[1:]:
         args += ["--chat-id", chat]
     code, report = run_json(args, tmp_path)
-    assert (code, report["findings"]) == (0, [])
+    if drift is None:
+        assert (code, report["findings"]) == (0, [])
+        return
+    assert code == 1 and {f["drift"] for f in report["findings"]} == {drift}
+    code, report = run_json([*args, "--profile", "lenient"], tmp_path)
+    assert code == 0 and {f["severity"] for f in report["findings"]} == {"warning"}
 
 
 @pytest.mark.parametrize("breakage", sorted(EXPECTED))
