@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from tests.conftest import default_fixture_data
-from tests.mock_server.test_server import READY
+from tests.mock_server.test_server import start
 
 AUTH = {"instance_id": "123456789", "access_token": "123456789"}
 
@@ -29,16 +29,7 @@ def serve(tmp_path: Path, *options: str, latency_ms: int = 0) -> tuple[subproces
         fixture["faults"] = [{"match": {"path": "/v2/labels"}, "latency_ms": latency_ms}]
     path = tmp_path / "fixture.json"
     path.write_text(json.dumps(fixture), encoding="utf-8")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "chatlabels", "serve", "--port=0", f"--fixtures={path}", *options],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    line = process.stdout.readline().strip()
-    match = READY.match(line)
-    assert match, f"no ready line, got {line!r}"
-    return process, match.group(1)
+    return start(sys.executable, "-m", "chatlabels", "serve", f"--fixtures={path}", *options)
 
 
 def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path) -> None:
