@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -37,30 +38,58 @@ def kit(*args: str, **options: Any) -> subprocess.Popen[str]:
     )
 
 
-def test_progress_is_drawn_on_a_terminal_only() -> None:
+def on_a_terminal(breakage: str) -> tuple[int, str, str]:
+    """Run the kit against ``broken_app(breakage)`` with stderr on a pseudo-terminal (stdout
+    a pipe); its exit status, stdout, and everything drawn on the terminal."""
     master, slave = pty.openpty()
-    with serving(broken_app("none")) as url:
+    drawn: list[bytes] = []
+
+    def drain() -> None:  # read as it is drawn: a full terminal buffer would block the kit
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO once the writer is gone and the buffer drained (Linux)
+                return
+            if not chunk:
+                return
+            drawn.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    with serving(broken_app(breakage)) as url:
         process = kit(*check_args(url), stdout=subprocess.PIPE, stderr=slave)
         out, _ = process.communicate(timeout=120)
     os.close(slave)
-    drawn = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        drawn += chunk
+    reader.join(timeout=10)
     os.close(master)
-    text = drawn.decode()
-    assert process.returncode == 0
+    return process.returncode, out, b"".join(drawn).decode()
+
+
+def test_progress_is_drawn_on_a_terminal_only() -> None:
+    code, out, text = on_a_terminal("none")
+    assert code == 0
     assert "[1/16] chat_labels_body_conforms" in text and "requests sent" in text
     assert "\r" in text and "[" not in out.split("\n")[0]  # the report itself is clean
     with serving(broken_app("none")) as url:
         quiet = kit(*check_args(url), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         _, err = quiet.communicate(timeout=120)
     assert err == ""  # not a terminal: nothing drawn
+
+
+def test_the_progress_line_shows_a_throttle_wait() -> None:
+    """The target answers 429 with Retry-After twice (1 s, then an HTTP date a second
+    ahead): the terminal shows the wait while it lasts; without a terminal nothing is drawn,
+    not even a carriage return, and the report counts the waits either way."""
+    code, out, text = on_a_terminal("rate-limited-twice")
+    assert code == 0, out
+    assert "waiting 1s: the target asked to slow down (Retry-After)" in text
+    assert "2 throttled answer(s) waited out" in out
+    with serving(broken_app("rate-limited-twice")) as url:
+        quiet = kit(*check_args(url), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, err = quiet.communicate(timeout=120)
+    assert quiet.returncode == 0
+    assert err == "" and "\r" not in out and "waiting" not in out
+    assert "2 throttled answer(s) waited out" in out
 
 
 def test_ctrl_c_prints_the_partial_report_and_exits_130() -> None:

@@ -228,3 +228,24 @@ def test_restore_reports_what_it_could_not_put_back(
     problems = restore(api, snapshot)
     assert any(f"/v2/labels/{created}" in p and "500" in p for p in problems)
     assert any("label 1 ('New Customer') is gone" in p for p in problems)
+
+
+@pytest.mark.parametrize("chosen_seed", [1, 2, 3, 5, 8, 13])
+def test_a_label_deleted_while_on_chats_is_caught_on_every_seed(
+    start_server: Callable[..., MockServer], monkeypatch: pytest.MonkeyPatch, chosen_seed: int
+) -> None:
+    """A target that deletes a label from the directory but leaves it on its chats fails
+    ``stateful_model_agreement`` whatever the seed: after a delete, every chat the sequence
+    has used is read back (it used to be caught only when a later step happened to read
+    the right chat)."""
+    small = {"labels": SMALL_LABELS, "chats": {CHATS[0]: ["2"], CHATS[1]: ["1", "2"]}}
+    server = start_server(fixture_with(**small), fast_path=False)
+    for method, replacement in _delete_keeps_links(server).items():
+        monkeypatch.setattr(server.store, method, replacement)
+    options = StatefulOptions(
+        server.url, INSTANCE, TOKEN, max_examples=30, steps=8, seed=chosen_seed, max_time=60
+    )
+    report = run_stateful(options)
+    [finding] = report.findings
+    assert finding.check == "stateful_model_agreement", finding.describe()
+    assert "delete_label" in finding.note and f"--seed {chosen_seed}" in finding.note
