@@ -1,299 +1,187 @@
-"""Benchmark Get Chat Labels on ``chatlabels serve`` against a minimal Flask app under the
-same server and, when available, WireMock serving the same stub.
+"""Benchmark ``chatlabels serve`` against WireMock and a fixed-body nginx, in one run.
 
-Measures, per target: cold start to the first 200, req/s with p50 and p99 at 1 and 16
-concurrent clients (wrk), and resident memory before and after a long run. Prints a table
-and the ratios. See bench/README.md for how to run it and the last figures.
+Issue 9 asks for a mock that is never the bottleneck (3x WireMock's req/s on the same
+machine, in the same run). Per server, one after the other: cold start (launch to the
+first 200, median of a few launches), req/s with p50 and p99 at 1 and 16 connections
+(wrk), for chatlabels also the WAHA dialect's read and a 401, and resident memory of the
+process group after the warm-up and along a long run sized in requests. Then the ratios,
+the issue's goals, and what the pytest plugin costs per test (plugin_overhead.py).
+
+Every server runs in its own process group and is stopped with it, whatever happens; every
+step has a time bound. See bench/README.md for how to run it and the last figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
+import math
+import os
 import shutil
-import socket
-import subprocess
+import signal
+import statistics
 import sys
+import tempfile
 import time
-import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import asdict
 from pathlib import Path
+from types import FrameType
 
-from minimal_app import BODY
+import plugin_overhead
+import report
+import targets
+from harness import BenchError, ServerProcess, get, group_rss_mib, wrk
+from report import LongRun, TargetResult
 
-HERE = Path(__file__).resolve().parent
-PATH = "/v2/labels/chats/5511988887777@c.us?instance_id=123456789&access_token=123456789"
-#: The other hot reads of the issue, measured on ``chatlabels serve`` only: (path, headers).
-OTHER_PATHS = {
-    "WAHA chat labels": ("/api/default/labels/chats/5511988887777@c.us", ["X-Api-Key: 123456789"]),
-    "provider 401": (PATH.replace("access_token=123456789", "access_token=wrong"), []),
-}
-
-
-@dataclass
-class Result:
-    name: str
-    cold_start_s: float = 0.0
-    runs: dict[int, dict[str, float]] = field(default_factory=dict)
-    rss_mib: list[float] = field(default_factory=list)
-    others: dict[str, dict[int, dict[str, float]]] = field(default_factory=dict)
+#: RSS is read after the warm-up and at this many points of the long run.
+RSS_POINTS = 5
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add = parser.add_argument
+    add("--seconds", type=int, default=10, help="length of each wrk run (default 10)")
+    add("--long-requests", type=int, default=1_000_000, help="requests in the long run")
+    add("--long-max-seconds", type=int, default=600, help="time bound of one long run")
+    add("--cold-runs", type=int, default=3, help="launches whose median is the cold start")
+    add(
+        "--serve-args",
+        action="append",
+        default=[],
+        metavar="ARGS",
+        help="one more chatlabels row, `chatlabels serve ARGS` (repeatable, shell-quoted)",
+    )
+    add("--wiremock-jar", help="WireMock standalone jar (default: fetched with npm)")
+    add("--wiremock-warmup", type=int, default=60, help="seconds of load before measuring it")
+    add("--no-wiremock", action="store_true", help="skip WireMock")
+    add("--no-nginx", action="store_true", help="skip nginx")
+    add("--no-plugin", action="store_true", help="skip the pytest plugin's per-test cost")
+    add("--plugin-tests", type=int, default=200, help="generated tests per plugin variant")
+    add("--json", metavar="FILE", help="also write every figure to FILE")
+    args = parser.parse_args()
+    if min(args.seconds, args.long_requests, args.cold_runs, args.plugin_tests) < 1:
+        parser.error("--seconds, --long-requests, --cold-runs, --plugin-tests must be >= 1")
+    return args
 
 
-def wait_for_200(url: str, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.005)
-    raise TimeoutError(f"no 200 from {url}")
+def plan(args: argparse.Namespace, workdir: Path) -> list[targets.Target]:
+    """The servers of this run; what is missing on this machine is said and skipped."""
+    rows = [targets.chatlabels(port=report.free_port())]
+    if targets.has_server_option("waitress"):
+        rows.append(targets.chatlabels(report.free_port(), "--server waitress"))
+    else:
+        note("`chatlabels serve` has no --server option: one chatlabels row (its only server)")
+    rows += [targets.chatlabels(report.free_port(), extra) for extra in args.serve_args]
+    if not args.no_wiremock:
+        jar = targets.find_wiremock_jar(args.wiremock_jar)
+        if jar is None or not jar.is_file() or shutil.which("java") is None:
+            note("WireMock skipped: needs java and the jar (--wiremock-jar, or npm)")
+        else:
+            port = report.free_port()
+            rows.append(targets.wiremock(jar, port, workdir, args.wiremock_warmup))
+    if not args.no_nginx:
+        binary = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+        if binary is None:
+            note("nginx skipped: not installed (Debian: apt-get install nginx-light)")
+        else:
+            rows.append(targets.nginx(binary, report.free_port(), workdir))
+    return rows
 
 
-def rss_mib(pid: int) -> float:
-    """Resident memory of a process and its children (WireMock's JVM, granian workers)."""
-    pids = [
-        pid,
-        *map(
-            int,
-            subprocess.run(
-                ["pgrep", "-P", str(pid)], capture_output=True, text=True
-            ).stdout.split(),
-        ),
-    ]
-    total_kib = 0
-    for p in pids:
-        status = Path(f"/proc/{p}/status")
-        if status.exists():
-            match = re.search(r"VmRSS:\s+(\d+) kB", status.read_text())
-            total_kib += int(match.group(1)) if match else 0
-    return total_kib / 1024
-
-
-def wrk(
-    url: str, connections: int, seconds: int, headers: list[str] | None = None
-) -> dict[str, float]:
-    threads = min(connections, 2)
-    header_args = [arg for header in headers or [] for arg in ("-H", header)]
-    out = subprocess.run(
-        [
-            "wrk",
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--latency",
-            *header_args,
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-
-    def latency_ms(label: str) -> float:
-        value, unit = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out).groups()
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50_ms": latency_ms("50"),
-        "p99_ms": latency_ms("99"),
-        "non_2xx": float(errors.group(1)) if errors else 0.0,
-    }
-
-
-def measure(
-    name: str,
-    command: list[str],
-    port: int,
-    args: argparse.Namespace,
-    *,
-    setup=None,
-    others: dict[str, tuple[str, list[str]]] | None = None,
-    warmup_seconds: int = 2,
-) -> Result:
-    result = Result(name)
-    url = f"http://127.0.0.1:{port}{PATH}"
-    started = time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        if setup is not None:
-            setup(port, started + 60)
-        wait_for_200(url, started + 60)
-        result.cold_start_s = time.monotonic() - started
-        wrk(url, 16, warmup_seconds)  # warm-up (a JVM needs about a minute)
-        result.rss_mib.append(rss_mib(process.pid))
-        for connections in (1, 16):
-            result.runs[connections] = wrk(url, connections, args.seconds)
-        for other, (path, headers) in (others or {}).items():
-            other_url = f"http://127.0.0.1:{port}{path}"
-            result.others[other] = {c: wrk(other_url, c, args.seconds, headers) for c in (1, 16)}
-        wrk(url, 16, args.long_seconds)
-        result.rss_mib.append(rss_mib(process.pid))
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+def measure(target: targets.Target, args: argparse.Namespace, workdir: Path) -> TargetResult:
+    """Launch ``target`` --cold-runs times for its cold start; measure the last launch."""
+    result = TargetResult(target.name, target.kind)
+    log = workdir / f"{target.kind}-{target.port}.log"
+    first = next(iter(target.probes.values()))
+    for launch in range(args.cold_runs):
+        with ServerProcess(target.command, log, target.cwd) as server:
+            result.cold_start_s.append(server.wait_until_answers(target.base_url, first))
+            if launch < args.cold_runs - 1:
+                continue
+            check_answers(target)
+            wrk(target.base_url, 16, target.warmup_seconds, first)  # a JVM needs ~1 min
+            for name, probe in target.probes.items():
+                result.runs[name] = {
+                    c: wrk(target.base_url, c, args.seconds, probe) for c in (1, 16)
+                }
+                note(f"{target.name}, {name}: " + report.runs_line(result.runs[name]))
+            rate = result.runs["Get Chat Labels"][16].rps
+            result.long_run = long_run(target, server.pid, args, rate)
+    note(f"{target.name}: cold start {statistics.median(result.cold_start_s):.2f} s")
     return result
 
 
-def wiremock_setup(port: int, deadline: float) -> None:
-    """Register WireMock's stub for the same request and body, once it is up."""
-    mapping = {
-        "request": {"method": "GET", "urlPath": PATH.split("?")[0]},
-        "response": {
-            "status": 200,
-            "headers": {"Content-Type": "application/json"},
-            "body": BODY,
-        },
-    }
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/__admin/mappings",
-        data=json.dumps(mapping).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(request, timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.02)
-    raise TimeoutError("WireMock did not accept the stub")
+def check_answers(target: targets.Target) -> None:
+    """Each probe answers its status, and Get Chat Labels the body the others serve."""
+    for name, probe in target.probes.items():
+        status, body = get(target.base_url + probe.path, probe.headers)
+        if status != probe.status:
+            raise BenchError(f"{target.name}, {name}: {status}, expected {probe.status}")
+        if name == "Get Chat Labels" and body.decode() != targets.BODY:
+            note(f"WARNING: {target.name} answers another body than the others: {body[:200]!r}")
 
 
-def find_wiremock_jar(explicit: str | None) -> Path | None:
-    """The WireMock standalone jar: given, or from the npm package ``wiremock`` (fetched
-    into bench/.cache when npm is available)."""
-    if explicit:
-        return Path(explicit)
-    cache = HERE / ".cache"
-    jars = sorted(cache.glob("node_modules/wiremock/build/wiremock-standalone-*.jar"))
-    if not jars and shutil.which("npm") and shutil.which("java"):
-        cache.mkdir(exist_ok=True)
-        subprocess.run(
-            ["npm", "install", "--prefix", str(cache), "--silent", "wiremock@3"],
-            check=False,
-            capture_output=True,
-        )
-        jars = sorted(cache.glob("node_modules/wiremock/build/wiremock-standalone-*.jar"))
-    return jars[-1] if jars else None
+def long_run(target: targets.Target, pid: int, args: argparse.Namespace, rate: float) -> LongRun:
+    """--long-requests at 16 connections in wrk runs sized from ``rate`` (req/s), RSS read
+    after the warm-up and at each of RSS_POINTS checkpoints; at most --long-max-seconds."""
+    probe = target.probes["Get Chat Labels"]
+    run = LongRun(rss_mib=[(0, group_rss_mib(pid))])
+    rate = max(rate, 100.0)
+    deadline = time.monotonic() + args.long_max_seconds
+    while run.requests < args.long_requests and time.monotonic() < deadline - 1:
+        goal = min(args.long_requests, args.long_requests * len(run.rss_mib) // RSS_POINTS)
+        seconds = math.ceil(max(goal - run.requests, 1) / rate)
+        seconds = max(1, min(seconds, int(deadline - time.monotonic())))
+        part = wrk(target.base_url, 16, seconds, probe)
+        run.requests += part.requests
+        run.seconds += part.seconds
+        run.unexpected += part.unexpected
+        rate = max(part.rps, 100.0)
+        run.rss_mib.append((run.requests, group_rss_mib(pid)))
+    run.complete = run.requests >= args.long_requests
+    note(f"{target.name}: long run " + report.long_run_line(run))
+    return run
 
 
-def report(results: list[Result]) -> None:
-    print(
-        f"{'target':<22}{'cold s':>8}{'c1 rps':>9}{'c1 p50':>8}{'c1 p99':>8}"
-        f"{'c16 rps':>9}{'c16 p50':>9}{'c16 p99':>9}{'RSS MiB':>16}"
-    )
-    for r in results:
-        c1, c16 = r.runs[1], r.runs[16]
-        print(
-            f"{r.name:<22}{r.cold_start_s:>8.2f}{c1['rps']:>9.0f}{c1['p50_ms']:>8.2f}"
-            f"{c1['p99_ms']:>8.2f}{c16['rps']:>9.0f}{c16['p50_ms']:>9.2f}{c16['p99_ms']:>9.2f}"
-            f"{r.rss_mib[0]:>7.1f} -> {r.rss_mib[1]:.1f}"
-        )
-    ours = results[0]
-    for other in results[1:]:
-        ratios = ", ".join(
-            f"c{c} {ours.runs[c]['rps'] / other.runs[c]['rps']:.2f}x" for c in (1, 16)
-        )
-        print(
-            f"chatlabels / {other.name}: throughput {ratios}; "
-            f"cold start {ours.cold_start_s / other.cold_start_s:.2f}x; "
-            f"RSS after run {ours.rss_mib[1] / other.rss_mib[1]:.2f}x"
-        )
-    for r in results:
-        for other, runs in r.others.items():
-            c1, c16 = runs[1], runs[16]
-            print(
-                f"{r.name}, {other}: c1 {c1['rps']:.0f} req/s (p99 {c1['p99_ms']:.2f} ms), c16 "
-                f"{c16['rps']:.0f} req/s (p50 {c16['p50_ms']:.2f} ms, p99 {c16['p99_ms']:.2f} ms)"
-            )
-    for r in results:
-        if any(run["non_2xx"] for run in r.runs.values()):
-            print(f"WARNING: {r.name} answered non-2xx responses during the run")
+def note(line: str) -> None:
+    print(f"bench: {line}", file=sys.stderr, flush=True)
+
+
+def stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM unwinds like Ctrl-C, so every server's group is stopped on the way out."""
+    raise SystemExit(128 + signum)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
-    parser.add_argument(
-        "--long-seconds", type=int, default=60, help="the long run before the last RSS reading"
-    )
-    parser.add_argument("--threads", type=int, default=8, help="server threads for the minimal app")
-    parser.add_argument(
-        "--wiremock-jar", help="WireMock standalone jar (default: fetched with npm)"
-    )
-    parser.add_argument("--no-wiremock", action="store_true")
-    parser.add_argument(
-        "--wiremock-warmup", type=int, default=60, help="seconds of load before measuring it"
-    )
-    parser.add_argument("--json", help="also write the figures to this file")
-    args = parser.parse_args()
+    args = parse_args()
     if shutil.which("wrk") is None:
-        print("bench: needs wrk (Debian: apt-get install wrk)", file=sys.stderr)
+        print("bench: needs wrk, the load generator (Debian: apt-get install wrk)", file=sys.stderr)
         return 2
-    chatlabels = shutil.which("chatlabels") or sys.exit("bench: run `pip install -e .` first")
-    results = []
-    port = free_port()
-    results.append(
-        measure(
-            "chatlabels serve",
-            [chatlabels, "serve", "--port", str(port)],
-            port,
-            args,
-            others=OTHER_PATHS,
-        )
-    )
-    port = free_port()
-    results.append(
-        measure(
-            "minimal Flask app",
-            [sys.executable, str(HERE / "minimal_app.py"), str(port), str(args.threads)],
-            port,
-            args,
-        )
-    )
-    jar = None if args.no_wiremock else find_wiremock_jar(args.wiremock_jar)
-    if jar is not None:
-        port = free_port()
-        results.append(
-            measure(
-                "WireMock " + jar.stem.rsplit("-", 1)[-1],
-                # WireMock at its fastest (bench-peers notes): no journal, no request log.
-                [
-                    "java",
-                    "-jar",
-                    str(jar),
-                    "--port",
-                    str(port),
-                    "--disable-banner",
-                    "--no-request-journal",
-                    "--disable-request-logging",
-                    "--async-response-enabled",
-                    "true",
-                    "--container-threads",
-                    "16",
-                ],
-                port,
-                args,
-                setup=wiremock_setup,
-                warmup_seconds=args.wiremock_warmup,
-            )
-        )
-    else:
-        print("bench: WireMock skipped (no jar, java or npm)", file=sys.stderr)
-    report(results)
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
+    machine = report.machine()
+    results: list[TargetResult] = []
+    with tempfile.TemporaryDirectory(prefix="chatlabels-bench-") as tmp:
+        for target in plan(args, Path(tmp)):
+            note(f"{target.name}: starting")
+            try:
+                results.append(measure(target, args, Path(tmp)))
+            except BenchError as error:
+                note(f"{target.name} not measured: {error}")
+                results.append(TargetResult(target.name, target.kind, error=str(error)))
+    overhead = [] if args.no_plugin else plugin_overhead.measure(args.plugin_tests)
+    machine["loadavg_end"] = report.loadavg()
+    report.print_all(machine, results, args)
+    if overhead:
+        print()
+        plugin_overhead.report(overhead)
     if args.json:
-        Path(args.json).write_text(json.dumps([r.__dict__ for r in results], indent=2))
-    return 0
+        document = {
+            "machine": machine,
+            "targets": [asdict(r) for r in results],
+            "plugin_overhead": plugin_overhead.as_json(overhead),
+        }
+        Path(args.json).write_text(json.dumps(document, indent=2))
+    return 1 if any(r.error for r in results) else 0
 
 
 if __name__ == "__main__":
