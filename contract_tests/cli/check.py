@@ -156,8 +156,6 @@ def _run_check(args: argparse.Namespace) -> int:
             flags = ", ".join("--" + m.replace("_", "-") for m in missing)
             raise CannotRun(f"missing {flags}")
         _check_report_paths(args)
-        if waha and args.stateful:
-            raise CannotRun("--stateful speaks the provider dialect (with WAHA calls beside it)")
         if args.stateful:
             from chatlabels.kit.stateful.run import options_from_args, run_stateful
 

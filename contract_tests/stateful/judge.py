@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any, NoReturn
 
 from chatlabels.contract.schemas import iter_errors, json_pointer
+from chatlabels.kit.dialect import PROVIDER, Dialect, waha
 from chatlabels.kit.findings import Finding
 from chatlabels.kit.judge import BodyChecks, error_body_findings, label_list_findings, shown
 from chatlabels.kit.stateful.model import EventGroup
@@ -73,9 +74,23 @@ def expect_status(answer: Exchange, allowed: set[int], why: str) -> None:
     if answer.status not in allowed:
         shown_allowed = "/".join(map(str, sorted(allowed))) if len(allowed) < 5 else "4xx/2xx"
         fail(AGREE, answer, "", f"{shown_allowed} ({why})", describe_answer(answer))
-    if answer.status >= 400 and answer.request.path.startswith("/v2/"):
-        for finding in error_body_findings(answer.json, check=SCHEMA, request=answer.request):
+    if answer.status >= 400 and (dialect := _answering(answer.request.path)) is not None:
+        for finding in error_body_findings(
+            answer.json,
+            check=SCHEMA,
+            request=answer.request,
+            schema=dialect.error_schema,
+            status_field=dialect.status_field,
+        ):
             raise Disagreement(finding)
+
+
+def _answering(path: str) -> Dialect | None:
+    """The dialect whose error envelope an answer on ``path`` must have (None: the mock's
+    control API, judged by the calls that use it)."""
+    if path.startswith(PROVIDER.prefix + "/") or path == PROVIDER.prefix:
+        return PROVIDER
+    return waha("") if path.startswith("/api/") else None
 
 
 def expect_same(answer: Exchange, at: str, expected: Any, found: Any, check: str = AGREE) -> None:
@@ -117,7 +132,7 @@ def label_body(answer: Exchange) -> dict[str, Any]:
 
 
 def check_webhooks(
-    api: LabelsApi, webhooks: list[dict[str, Any]], expected: list[EventGroup]
+    api: LabelsApi, instance_id: str, webhooks: list[dict[str, Any]], expected: list[EventGroup]
 ) -> None:
     """The mock's webhook log holds, per URL, the model's events in order and no more.
 
@@ -127,7 +142,7 @@ def check_webhooks(
     by_url = {hook["url"]: hook for hook in reversed(webhooks)}
     wanted = {url: _filtered(expected, hook) for url, hook in by_url.items()}
     total = sum(len(event) for groups in wanted.values() for event in groups)
-    params = {"instance": api.target.instance_id}
+    params = {"instance": instance_id}
     if total:
         params |= {"wait": str(total), "timeout": _WEBHOOK_WAIT_SECONDS}
     answer = api.admin("GET", "webhooks", params)

@@ -2,7 +2,8 @@
 
 Nothing here talks HTTP: ``LabelModel`` is what the contract says the account should look
 like after each call (labels in creation order, each chat's labels in link order, at most
-20 labels, idempotent link/unlink, deleting a label removes it from every chat), and each
+20 labels, unique names, idempotent link/unlink, deleting a label removes it from every
+chat), and each
 change returns the webhook events it must fire, as ``EventGroup``s: events of one group may
 arrive in any order (the contract does not order a deleted label's unlinks), groups arrive
 in order. A change that changes nothing returns no event.
@@ -59,6 +60,10 @@ class LabelModel:
         for chats in self.others.values():
             chats.discard(chat)
         self.chats[chat] = list(ordered_ids)
+
+    def name_owner(self, name: str) -> str | None:
+        """The id of the label called ``name`` (exactly: names are unique, case-sensitive)."""
+        return next((i for i, label in self.labels.items() if label["name"] == name), None)
 
     # -- changes ----------------------------------------------------------------------------
     def can_create(self) -> bool:

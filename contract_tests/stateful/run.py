@@ -26,6 +26,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from chatlabels.contract.chat_ids import ACCEPTED_FORMS, is_chat_id
 from chatlabels.kit.cli.check import target_fields
+from chatlabels.kit.dialect import PROVIDER, Dialect, waha
 from chatlabels.kit.findings import Finding, Report
 from chatlabels.kit.judge import shown
 from chatlabels.kit.progress import Progress
@@ -88,18 +89,33 @@ class StatefulOptions:
     seed: int | None = None
     max_time: float = DEFAULT_MAX_TIME
     max_body: int = DEFAULT_MAX_BODY
+    #: The target's dialect. WAHA's: ``instance_id`` is the session, ``access_token`` the key
+    #: (``session``/``api_key`` are then unused: they add WAHA's calls beside the provider's).
+    dialect: Dialect = PROVIDER
     progress: Progress = field(default_factory=lambda: Progress(enabled=False), repr=False)
 
 
 def options_from_args(args: Any) -> StatefulOptions:
     """``chatlabels check --stateful`` arguments as options; secrets may come from the env."""
+    fields = target_fields(args)
+    api_key = args.api_key or (os.environ.get(API_KEY_ENV) if args.session else None)
+    admin_token = args.admin_token or os.environ.get("CHATLABELS_ADMIN_TOKEN") or None
+    if args.dialect == "waha":
+        fields.update(instance_id=args.session, access_token=api_key or "")
+        return StatefulOptions(
+            **fields,
+            dialect=waha(args.session),
+            allow_writes=args.allow_writes,
+            steps=args.steps,
+            admin_token=admin_token,
+        )
     return StatefulOptions(
-        **target_fields(args),
+        **fields,
         session=args.session,
-        api_key=args.api_key or (os.environ.get(API_KEY_ENV) if args.session else None),
+        api_key=api_key,
         allow_writes=args.allow_writes,
         steps=args.steps,
-        admin_token=args.admin_token or os.environ.get("CHATLABELS_ADMIN_TOKEN") or None,
+        admin_token=admin_token,
     )
 
 
@@ -124,6 +140,7 @@ def run_stateful(options: StatefulOptions) -> Report:
         secrets=tuple(s for s in (options.access_token, options.api_key, options.admin_token) if s),
         replay=replay_command(options, chosen_seed),
         progress=options.progress,
+        dialect=options.dialect,
     )
 
 
@@ -144,10 +161,12 @@ def _strict_json_findings(target: Target, report: Report) -> None:
 
 def _validate(options: StatefulOptions) -> None:
     if not options.access_token:
+        if options.dialect.is_waha:
+            raise CannotRun("no API key: pass --api-key or set CHATLABELS_API_KEY")
         raise CannotRun("no access token: pass --access-token or set CHATLABELS_ACCESS_TOKEN")
     if options.max_examples < 1 or options.steps < 1:
         raise CannotRun("--max-examples and --steps must be at least 1")
-    if bool(options.session) != bool(options.api_key):
+    if not options.dialect.is_waha and bool(options.session) != bool(options.api_key):
         raise CannotRun("WAHA calls need both --session and --api-key (or neither)")
     for chat in options.chats:
         if not is_chat_id(chat):
@@ -186,13 +205,21 @@ def _run(api: LabelsApi, options: StatefulOptions, report: Report, chosen_seed: 
         for name in STATEFUL_CHECKS:
             report.skip(name, "not run: the starting state is not label-shaped")
         return
-    webhooks = api.mock_webhooks() if mock else []
+    instance = api.mock_instance() if mock else {}
+    webhooks = list(instance.get("webhooks", []))
     if mock:
         report.skip("stateful_restore", "not needed: the mock is reset after the run")
     if not webhooks:
         reason = "no webhooks in the instance's fixture" if mock else "only the mock's are read"
         report.skip("stateful_webhook_agreement", f"nothing to judge: {reason}")
-    machine = machine_for(api, snapshot, mock=mock, chats=options.chats, webhooks=webhooks)
+    machine = machine_for(
+        api,
+        snapshot,
+        mock=mock,
+        chats=options.chats,
+        webhooks=webhooks,
+        instance_id=str(instance.get("id", "")),
+    )
     failure = _search(machine, options, chosen_seed)
     if failure is not None:
         report.add(failure)
@@ -207,11 +234,13 @@ def _run(api: LabelsApi, options: StatefulOptions, report: Report, chosen_seed: 
 
 def _preflight(api: LabelsApi) -> None:
     """Refuse to run when the credentials are refused: every step would fail for that."""
-    for answer in [api.directory(), *([api.waha_directory()] if api.has_waha else [])]:
+    side = [api.side_waha_directory()] if api.has_side_waha else []
+    for answer in [api.directory(), *side]:
         if answer.status in {401, 403, 404, 422}:
+            what = "the instance id, the access token," if not api.dialect.is_waha else "the"
             raise CannotRun(
-                f"the target answered {answer.status} to {answer.request}: check the "
-                "instance id, the access token, --session and --api-key"
+                f"the target answered {answer.status} to {answer.request}: check {what} "
+                "--session and --api-key (and that the session is WORKING)"
             )
 
 
@@ -262,10 +291,13 @@ def _steps_note(steps: Steps, chosen_seed: int) -> str:
 def replay_command(options: StatefulOptions, chosen_seed: int) -> str:
     """The command that repeats this run; secrets are left to the environment."""
     words = ["chatlabels", "check", "--stateful", "--base-url", options.base_url]
-    words += ["--instance-id", options.instance_id]
+    if options.dialect.is_waha:  # the key from CHATLABELS_API_KEY
+        words += ["--dialect", "waha", "--session", options.dialect.session]
+    else:
+        words += ["--instance-id", options.instance_id]
     for chat in options.chats:
         words += ["--chat-id", chat]
-    if options.session:
+    if options.session and not options.dialect.is_waha:
         words += ["--session", options.session]  # the key from CHATLABELS_API_KEY
     if options.allow_writes:
         words.append("--allow-writes")

@@ -5,7 +5,8 @@ and the snapshot/restore that makes writing to a live account safe.
 redacted in the record). ``Snapshot`` is the state the run starts every example from: the
 label directory and, per label, its chats; ``restore`` puts a live account back to it
 (deleting labels the run created, renaming and recolouring the ones it changed, re-linking
-the chats it used in their first order) and says what it could not put back.
+the chats it used in their first order, by one replace in WAHA's dialect) and says what it
+could not put back.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chatlabels.contract.chat_ids import canonical_chat_id
+from chatlabels.kit.dialect import Dialect, waha
 from chatlabels.kit.stateful.model import LabelModel
 from chatlabels.kit.target import Exchange, QueryAuth, Target, path_segment
 
@@ -23,6 +25,7 @@ __all__ = [
     "Snapshot",
     "SnapshotFailed",
     "SnapshotShape",
+    "chat_of",
     "restore",
     "take_snapshot",
 ]
@@ -36,7 +39,12 @@ class AdminTokenNeeded(Exception):
 
 @dataclass
 class LabelsApi:
-    """The calls the state machine drives. WAHA calls need ``session`` and ``api_key``."""
+    """The calls the state machine drives, in the target's dialect (``target.dialect``).
+
+    Against the provider dialect, ``session`` and ``api_key`` add WAHA's full replace beside
+    it (the mock serves both dialects over one state); against a WAHA target the replace is
+    the dialect's own way of linking, and there is no per-label link or label look-up.
+    """
 
     target: Target
     session: str | None = None
@@ -44,48 +52,80 @@ class LabelsApi:
     admin_token: str | None = field(default=None, repr=False)
 
     @property
-    def has_waha(self) -> bool:
-        return bool(self.session and self.api_key)
+    def dialect(self) -> Dialect:
+        return self.target.dialect
 
-    # -- provider dialect -------------------------------------------------------------------
+    @property
+    def has_side_waha(self) -> bool:
+        """WAHA's calls beside a provider-dialect target (the mock's two dialects)."""
+        return not self.dialect.is_waha and bool(self.session and self.api_key)
+
+    @property
+    def can_replace(self) -> bool:
+        return self.dialect.is_waha or self.has_side_waha
+
+    @property
+    def can_link(self) -> bool:
+        return self.dialect.link_path("1", "1") is not None
+
+    @property
+    def can_look_up(self) -> bool:
+        return self.dialect.label_path("1") is not None
+
+    # -- reads ------------------------------------------------------------------------------
     def directory(self) -> Exchange:
-        return self.target.get("/v2/labels")
+        return self.target.directory()
 
     def label(self, label_id: str) -> Exchange:
-        return self.target.get(_label_path(label_id))
+        answer = self.target.label(label_id)
+        assert answer is not None, "no label look-up in this dialect: see can_look_up"
+        return answer
 
     def chats_with(self, label_id: str) -> Exchange:
-        return self.target.get(_label_path(label_id) + "/chats")
+        return self.target.label_chats(label_id)
 
     def chat_labels(self, chat: str) -> Exchange:
         return self.target.chat_labels(chat)
 
+    # -- writes -----------------------------------------------------------------------------
     def create(self, name: str, color: int) -> Exchange:
-        return self.target.request("POST", "/v2/labels", json_body={"name": name, "color": color})
+        body = {"name": name, "color": color}
+        return self.target.request("POST", self.dialect.prefix, json_body=body)
 
     def update(self, label_id: str, name: str, color: int) -> Exchange:
         body = {"name": name, "color": color}
-        return self.target.request("PUT", _label_path(label_id), json_body=body)
+        return self.target.request("PUT", self._label_path(label_id), json_body=body)
 
     def delete(self, label_id: str) -> Exchange:
-        return self.target.request("DELETE", _label_path(label_id))
+        return self.target.request("DELETE", self._label_path(label_id))
 
     def link(self, label_id: str, chat: str) -> Exchange:
-        return self.target.request("PUT", _link_path(label_id, chat))
+        return self.target.request("PUT", self._link_path(label_id, chat))
 
     def unlink(self, label_id: str, chat: str) -> Exchange:
-        return self.target.request("DELETE", _link_path(label_id, chat))
-
-    # -- WAHA dialect -----------------------------------------------------------------------
-    def waha_directory(self) -> Exchange:
-        return self._waha("GET", "")
+        return self.target.request("DELETE", self._link_path(label_id, chat))
 
     def replace(self, chat: str, label_ids: list[str]) -> Exchange:
+        """WAHA's ``PUT .../labels/chats/{chatId}``: the chat ends with exactly these."""
         body = {"labels": [{"id": label_id} for label_id in label_ids]}
-        return self._waha("PUT", "/chats/" + path_segment(chat), body)
+        if self.dialect.is_waha:
+            path = self.dialect.chat_path(path_segment(chat))
+            return self.target.request("PUT", path, json_body=body)
+        return self._side_waha("PUT", "/chats/" + path_segment(chat), body)
 
-    def _waha(self, method: str, rest: str, body: Any = None) -> Exchange:
-        path = f"/api/{path_segment(self.session or '')}/labels{rest}"
+    def side_waha_directory(self) -> Exchange:
+        return self._side_waha("GET", "")
+
+    def _label_path(self, label_id: str) -> str:
+        return self.dialect.label_write_path(path_segment(label_id))
+
+    def _link_path(self, label_id: str, chat: str) -> str:
+        path = self.dialect.link_path(path_segment(label_id), path_segment(chat))
+        assert path is not None, "no per-label link in this dialect: see can_link"
+        return path
+
+    def _side_waha(self, method: str, rest: str, body: Any = None) -> Exchange:
+        path = waha(self.session or "").prefix + rest
         headers = {"X-Api-Key": self.api_key or ""}
         return self.target.request(
             method, path, json_body=body, headers=headers, credentials=_NO_CREDENTIALS
@@ -111,23 +151,37 @@ class LabelsApi:
             and (answer.json.get("status") == "ok")
         )
 
-    def mock_webhooks(self) -> list[dict[str, Any]]:
-        """The webhooks configured for this instance in the mock's loaded fixture."""
+    def mock_instance(self) -> dict[str, Any]:
+        """The instance of the mock's loaded fixture this run drives (by its id, or in
+        WAHA's dialect by its session); ``{}`` when it cannot be read."""
         answer = self.admin("GET", "fixture")
         if answer.status != 200 or not isinstance(answer.json, dict):
-            return []
+            return {}
+        key, wanted = (
+            ("session", self.dialect.session)
+            if self.dialect.is_waha
+            else (
+                "id",
+                self.target.instance_id,
+            )
+        )
         for instance in answer.json.get("instances", []):
-            if instance.get("id") == self.target.instance_id:
-                return list(instance.get("webhooks", []))
-        return []
+            if isinstance(instance, dict) and instance.get(key, "default") == wanted:
+                return instance
+        return {}
 
 
-def _label_path(label_id: str) -> str:
-    return "/v2/labels/" + path_segment(label_id)
-
-
-def _link_path(label_id: str, chat: str) -> str:
-    return f"{_label_path(label_id)}/chats/{path_segment(chat)}"
+def chat_of(item: Any) -> str | None:
+    """The canonical chat id of one entry of a label's chat list: ``{"id": "..."}`` (the
+    provider, GOWS; NOWEB's ``@s.whatsapp.net`` JID is the same person), or whatsapp-web.js's
+    ``{"id": {"_serialized": "..."}}`` (WEBJS). The stateful run judges which chats carry a
+    label; the form they are listed in is ``label_lookups_agree``'s to judge."""
+    chat_id = item.get("id") if isinstance(item, dict) else None
+    if isinstance(chat_id, dict):
+        chat_id = chat_id.get("_serialized")
+    if not isinstance(chat_id, str):
+        return None
+    return canonical_chat_id(chat_id) or chat_id
 
 
 @dataclass
@@ -178,11 +232,7 @@ def take_snapshot(api: LabelsApi) -> Snapshot:
         answer = api.chats_with(str(label.get("id")))
         if answer.status != 200 or not isinstance(answer.json, list):
             raise SnapshotFailed(f"{answer.request} answered {answer.status}")
-        members[label["id"]] = {
-            canonical_chat_id(str(chat.get("id"))) or str(chat.get("id"))
-            for chat in answer.json
-            if isinstance(chat, dict)
-        }
+        members[label["id"]] = {chat for chat in map(chat_of, answer.json) if chat}
     return Snapshot(labels=labels, members=members)
 
 
@@ -206,11 +256,18 @@ def restore(api: LabelsApi, snapshot: Snapshot) -> list[str]:
         elif not (isinstance(name, str) and isinstance(color, int)):
             problems.append(f"label {label_id} was read as {label!r}: no name and color to restore")
         elif (now[label_id].get("name"), now[label_id].get("color")) != (name, color):
+            if now[label_id].get("name") == name and api.dialect.may_refuse_own_name:
+                # WAHA refuses an update that keeps the name: recolour under another name,
+                # then take the name back (it is then no label's).
+                call(api.update(label_id, f"chatlabels restoring {label_id}", color))
             call(api.update(label_id, name, color))
     for chat, wanted in snapshot.chats.items():
         answer = api.chat_labels(chat)
         if answer.status != 200 or not isinstance(answer.json, list):
             problems.append(f"{answer.request} answered {answer.status}; chat {chat} not restored")
+            continue
+        if not api.can_link:  # WAHA: one full replace puts the set and its order back
+            call(api.replace(chat, wanted))
             continue
         have = list(_by_id(answer.json))
         for label_id in [i for i in have if i not in wanted]:

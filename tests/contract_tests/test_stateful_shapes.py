@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask, Response, jsonify
 
 from chatlabels.cli import main
+from chatlabels.kit.dialect import PROVIDER
 from chatlabels.kit.findings import RequestInfo
 from chatlabels.kit.stateful.session import Snapshot, restore
 from chatlabels.kit.target import Exchange
@@ -26,6 +27,9 @@ def exchange(body: Any, status: int = 200) -> Exchange:
 
 class FakeApi:
     """Answers restore()'s calls from canned bodies and records the writes."""
+
+    dialect = PROVIDER
+    can_link = True
 
     def __init__(self, directory: Any, chat: Any) -> None:
         self._directory, self._chat = directory, chat
