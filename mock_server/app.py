@@ -107,7 +107,6 @@ def create_app(store: Store, settings: Settings | None = None) -> Flask:
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
-    register_error_handlers(app, dialect_for=error_dialect)
     webhooks = WebhookDispatcher(max_pending=settings.webhook_queue)
     store.add_listener(webhooks.on_store_event)
 
@@ -118,6 +117,10 @@ def create_app(store: Store, settings: Settings | None = None) -> Flask:
         faults=FaultRules(initial.get("faults", [])),
         rate_limits=RateLimits(fixture_rate_limits(initial)),
         webhooks=webhooks,
+        admin_token=settings.admin_token,
+    )
+    register_error_handlers(
+        app, dialect_for=error_dialect, redact=lambda body: control.redactor.redact_json(body)
     )
     guard = AdminGuard(
         admin_token=settings.admin_token,

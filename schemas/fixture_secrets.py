@@ -15,7 +15,13 @@ from typing import Any
 
 from chatlabels.contract.redaction import REDACTED, is_secret
 
-__all__ = ["redact_secrets", "restore_secrets", "secret_slots", "secret_values"]
+__all__ = [
+    "redact_secrets",
+    "redactable_secrets",
+    "restore_secrets",
+    "secret_slots",
+    "secret_values",
+]
 
 Slot = tuple[dict[str, Any], str, str]
 
@@ -50,6 +56,22 @@ def secret_slots(document: Any) -> Iterator[Slot]:
 def secret_values(document: Any) -> set[str]:
     """Every secret value of a fixture (the redaction marker itself excluded)."""
     return {c[k] for c, k, _ in secret_slots(document) if c[k] and c[k] != REDACTED}
+
+
+def redactable_secrets(document: Any) -> set[str]:
+    """The secrets to redact by value wherever they show (``ValueRedactor``).
+
+    A secret equal to its own instance's public id (instance id or WAHA session) is left
+    out: it is public by construction. The bundled default fixture uses the provider docs'
+    placeholders, ``instance_id=123456789&access_token=123456789``, and the instance id is
+    in every path, query and journal entry of that instance; it stays redacted by name.
+    """
+    instances = document.get("instances") if isinstance(document, dict) else None
+    found: set[str] = set()
+    for _, instance in _dicts(instances):
+        public = {instance.get("id"), instance.get("session")}
+        found |= {c[k] for c, k, _ in _instance_slots(instance, "")} - public
+    return {value for value in found if value and value != REDACTED}
 
 
 def redact_secrets(document: dict[str, Any]) -> dict[str, Any]:

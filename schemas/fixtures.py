@@ -20,11 +20,12 @@ from typing import Any
 from chatlabels.contract import strict_json
 from chatlabels.contract.chat_ids import ACCEPTED_FORMS, canonical_chat_id
 from chatlabels.contract.fault_rules import rules_problems
-from chatlabels.contract.fixture_secrets import secret_slots
+from chatlabels.contract.fixture_secrets import redactable_secrets, secret_slots
 from chatlabels.contract.problems import and_more, cut, first_problems
 from chatlabels.contract.redaction import REDACTED
 from chatlabels.contract.resources import FIXTURE_DIR
 from chatlabels.contract.schemas import PALETTE, iter_errors, json_pointer
+from chatlabels.contract.value_redaction import ValueRedactor
 
 __all__ = [
     "DEFAULT_FIXTURE",
@@ -105,15 +106,20 @@ def _read_regular_file(path: Path, max_bytes: int) -> bytes:
 
 
 def parse_fixture(data: Any, *, source: str = "<fixture>") -> dict[str, Any]:
-    """Validate an already-parsed fixture document and return its normalised copy."""
+    """Validate an already-parsed fixture document and return its normalised copy.
+
+    A problem's reason may quote the offending value (``'...' is too long``): the
+    document's own secrets read ``[redacted]`` there, so a report never shows them.
+    """
+    redact = ValueRedactor(redactable_secrets(data)).redact
     problems, more = first_problems(
-        FixtureProblem(json_pointer(error.absolute_path), _schema_reason(error))
+        FixtureProblem(json_pointer(error.absolute_path), redact(_schema_reason(error)))
         for error in iter_errors("fixture", data)
     )
     if problems:
         raise FixtureError(source, problems, more)
     fixture: dict[str, Any] = copy.deepcopy(data)
-    problems = _check_rules(fixture)
+    problems = [FixtureProblem(p.pointer, redact(p.reason)) for p in _check_rules(fixture)]
     if problems:
         raise FixtureError(source, problems)
     return fixture

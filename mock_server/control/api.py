@@ -5,6 +5,9 @@ Who may call it is ``guard.AdminGuard``'s decision. Two calls need more care: th
 dump shows secrets only to a caller holding the admin token, and long-polls on the webhook
 log are capped in number and duration, since each holds a worker thread that the emulated
 API needs (an ``<img>`` tag on any web page can start one: it sends no ``Origin``).
+
+Every answer goes through ``Control.redactor`` (the known secrets, by value), the one
+exception being the dump the admin token holder asked to see with its secrets.
 """
 
 from __future__ import annotations
@@ -40,6 +43,12 @@ def admin_blueprint(
     bp = Blueprint("admin", __name__, url_prefix="/__admin")
     long_polls = threading.BoundedSemaphore(max_long_polls)
 
+    def answer(document: Any) -> Response:
+        return jsonify(control.redactor.redact_json(document))
+
+    def done(message: str) -> Response:
+        return answer({"success": True, "message": message})
+
     @bp.before_request
     def check_access() -> None:
         # The dashboard's files hold no data: they load without the token, which the page
@@ -60,7 +69,7 @@ def admin_blueprint(
 
     @bp.get("/health")
     def health() -> Response:
-        return jsonify(
+        return answer(
             {
                 "status": "ok",
                 "journal": {"entries": len(control.journal), "max": control.journal.maxlen},
@@ -76,7 +85,7 @@ def admin_blueprint(
     @bp.post("/reset")
     def reset() -> Response:
         control.reset()
-        return _done(
+        return done(
             "State, fault rules and rate limits are back to the loaded fixture; the request "
             "journal and the webhook delivery log are cleared."
         )
@@ -84,7 +93,7 @@ def admin_blueprint(
     @bp.get("/fixture")
     def dump_fixture() -> Response:
         if request.args.get("secrets") in {None, "false"}:
-            return jsonify(redact_secrets(control.dump()))
+            return answer(redact_secrets(control.dump()))
         if request.args.get("secrets") != "true":
             raise ApiError(400, "invalid_parameter", "Query parameter 'secrets' is true or false.")
         if not guard.has_token:
@@ -95,13 +104,13 @@ def admin_blueprint(
                 "start the mock with --admin-token TOKEN (or CHATLABELS_ADMIN_TOKEN) and send "
                 "it in X-Admin-Token. Loading a dump back keeps the redacted secrets anyway.",
             )
-        return jsonify(control.dump())  # the guard has checked the token
+        return jsonify(control.dump())  # the guard has checked the token: not redacted
 
     @bp.post("/fixture")
     def load_fixture() -> Response:
         request.max_content_length = max_body_bytes
         fixture = control.load(_json_body())
-        return _done(f"Loaded a fixture with {len(fixture['instances'])} instance(s).")
+        return done(f"Loaded a fixture with {len(fixture['instances'])} instance(s).")
 
     @bp.get("/requests")
     def list_requests() -> Response:
@@ -111,11 +120,11 @@ def admin_blueprint(
             method=request.args.get("method"),
             limit=_number_param("limit", int, low=1, high=control.journal.maxlen),
         )
-        return jsonify({"requests": entries, "count": len(entries)})
+        return answer({"requests": entries, "count": len(entries)})
 
     @bp.delete("/requests")
     def clear_requests() -> Response:
-        return _done(f"Forgot {control.journal.clear()} journal entries.")
+        return done(f"Forgot {control.journal.clear()} journal entries.")
 
     @bp.get("/webhooks")
     def list_webhooks() -> Response:
@@ -145,27 +154,27 @@ def admin_blueprint(
             finally:
                 long_polls.release()
         deliveries = dispatcher.deliveries(**filters)
-        return jsonify({"deliveries": deliveries, "count": len(deliveries), **body})
+        return answer({"deliveries": deliveries, "count": len(deliveries), **body})
 
     @bp.delete("/webhooks")
     def clear_webhooks() -> Response:
         control.webhooks.clear()
-        return _done("Forgot the webhook delivery log.")
+        return done("Forgot the webhook delivery log.")
 
     @bp.get("/faults")
     def list_faults() -> Response:
-        return jsonify({"faults": control.faults.rules()})
+        return answer({"faults": control.faults.rules()})
 
     @bp.post("/faults")
     def add_faults() -> tuple[Response, int]:
         document = _json_body()
         rules = document if isinstance(document, list) else [document]
         added = control.faults.add(rules)
-        return jsonify({"faults": added}), 201
+        return answer({"faults": added}), 201
 
     @bp.delete("/faults")
     def clear_faults() -> Response:
-        return _done(f"Removed {control.faults.clear()} fault rule(s).")
+        return done(f"Removed {control.faults.clear()} fault rule(s).")
 
     @bp.delete("/faults/<rule_id>")
     def remove_fault(rule_id: str) -> Response:
@@ -175,11 +184,11 @@ def admin_blueprint(
                 "fault_not_found",
                 f"No fault rule {rule_id!r}; GET /__admin/faults lists them.",
             )
-        return _done(f"Removed fault rule {rule_id!r}.")
+        return done(f"Removed fault rule {rule_id!r}.")
 
     @bp.get("/instances/<name>/rate-limit")
     def get_rate_limit(name: str) -> Response:
-        return jsonify({"rate_limit": control.rate_limits.get(_instance_id(control, name))})
+        return answer({"rate_limit": control.rate_limits.get(_instance_id(control, name))})
 
     @bp.put("/instances/<name>/rate-limit")
     def set_rate_limit(name: str) -> Response:
@@ -192,18 +201,14 @@ def admin_blueprint(
         if problems:
             raise InvalidDocument("invalid_rate_limit", "The rate limit was not set", problems)
         control.rate_limits.set(instance_id, limit)
-        return jsonify({"rate_limit": control.rate_limits.get(instance_id)})
+        return answer({"rate_limit": control.rate_limits.get(instance_id)})
 
     @bp.delete("/instances/<name>/rate-limit")
     def remove_rate_limit(name: str) -> Response:
         control.rate_limits.set(_instance_id(control, name), None)
-        return _done(f"Instance {name!r} has no rate limit now.")
+        return done(f"Instance {name!r} has no rate limit now.")
 
     return bp
-
-
-def _done(message: str) -> Response:
-    return jsonify({"success": True, "message": message})
 
 
 def _json_body() -> Any:

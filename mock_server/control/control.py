@@ -5,6 +5,9 @@ what was loaded, so ``reset`` here restores the loaded fixture's labels, fault r
 limits and clears the request journal and the webhook delivery log. Loading a fixture
 replaces state, rules and limits and makes it the one ``reset`` returns to; it keeps the
 journal and the delivery log, which record what happened, not what is configured.
+
+Each of these also refreshes ``redactor``, the ``ValueRedactor`` of the loaded instances'
+secrets (and the admin token) that every text leaving the mock goes through.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from chatlabels.contract.fixture_secrets import restore_secrets
+from chatlabels.contract.fixture_secrets import redactable_secrets, restore_secrets
 from chatlabels.contract.fixtures import FixtureError, parse_fixture
+from chatlabels.contract.value_redaction import ValueRedactor
 from chatlabels.mock.control.faults import FaultRules
 from chatlabels.mock.control.journal import RequestJournal
 from chatlabels.mock.control.rate_limit import RateLimits, fixture_rate_limits
@@ -35,6 +39,7 @@ class Control:
         faults: FaultRules,
         rate_limits: RateLimits,
         webhooks: WebhookDispatcher,
+        admin_token: str | None = None,
     ) -> None:
         self.store = store
         self.journal = journal
@@ -43,6 +48,11 @@ class Control:
         self.webhooks = webhooks
         # One control operation at a time, so a reset racing a load cannot mix two fixtures.
         self._lock = threading.Lock()
+        self._admin_secrets = {admin_token} if admin_token else set()
+        self.redactor = self._redactor(store.dump())
+
+    def _redactor(self, fixture: dict[str, Any]) -> ValueRedactor:
+        return ValueRedactor(redactable_secrets(fixture) | self._admin_secrets)
 
     def reset(self) -> None:
         with self._lock:
@@ -51,6 +61,7 @@ class Control:
             self.rate_limits.reset()
             self.journal.clear()
             self.webhooks.clear()
+            self.redactor = self._redactor(self.store.dump())
 
     def load(self, document: Any) -> dict[str, Any]:
         """Validate like at start-up, then replace; nothing changes when it is invalid.
@@ -58,9 +69,8 @@ class Control:
         A ``[redacted]`` secret (from ``GET /__admin/fixture``) keeps the current one.
         """
         try:
-            fixture = parse_fixture(
-                restore_secrets(document, self.store.dump()), source="request body"
-            )
+            document = restore_secrets(document, self.store.dump())
+            fixture = parse_fixture(document, source="request body")
         except FixtureError as exc:
             problems = [(problem.pointer, problem.reason) for problem in exc.problems]
             raise InvalidDocument(
@@ -70,6 +80,7 @@ class Control:
             self.store.load(fixture)
             self.faults.load(fixture.get("faults", []))
             self.rate_limits.load(fixture_rate_limits(fixture))
+            self.redactor = self._redactor(fixture)
         return fixture
 
     def dump(self) -> dict[str, Any]:

@@ -82,11 +82,20 @@ class ErrorDialect:
     api: Callable[[ApiError], ApiError]
 
 
-def register_error_handlers(app: Flask, *, dialect_for: Callable[[str], ErrorDialect]) -> None:
-    """Install the handlers that render every failure as JSON, in the path's dialect."""
+def register_error_handlers(
+    app: Flask,
+    *,
+    dialect_for: Callable[[str], ErrorDialect],
+    redact: Callable[[Any], Any] = lambda body: body,
+) -> None:
+    """Install the handlers that render every failure as JSON, in the path's dialect.
+
+    An error body may echo what the client sent (a chat id, a label name, a bad fixture's
+    value): ``redact`` takes the known secrets out of it first.
+    """
 
     def render(error: ApiError) -> Response:
-        response = jsonify(error.body())
+        response = jsonify(redact(error.body()))
         response.status_code = error.status
         response.headers.update(error.headers)
         return response

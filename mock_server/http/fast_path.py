@@ -90,8 +90,9 @@ class FastPath:
             headers.append(("Access-Control-Allow-Origin", "*"))
         start_response(f"{status} {HTTP_STATUS_CODES[status].upper()}", headers)
         elapsed_ms = (time.perf_counter() - started) * 1000
-        record = access_record(parsed, status, elapsed_ms, uuid.uuid4().hex)
-        entry = journal_entry(record, parsed, EnvironHeaders(environ).items(), None)
+        redactor = self._control.redactor
+        record = access_record(parsed, status, elapsed_ms, uuid.uuid4().hex, redactor)
+        entry = journal_entry(record, parsed, EnvironHeaders(environ).items(), None, redactor)
         self._control.journal.record(entry)
         _access_log.info("%s", record)
         return [body]

@@ -3,7 +3,9 @@
 Before a request of the emulated API is handled, its instance's rate limit is counted and
 the fault rules decide its fate (latency, an error status, a dropped connection). After it
 is handled, body faults (malformed JSON, object root) rewrite the answer, the journal
-records it and one access-log line is written with its secrets redacted. ``/__admin/`` and
+records it and one access-log line is written with its secrets redacted: by name
+(``access_token=[redacted]``) and by value (``Control.redactor``: a known secret wherever it
+shows, in a path, a header, a body or inside another value). ``/__admin/`` and
 ``/openapi.json`` are never disturbed; ``/__admin/`` is logged but not journaled, so
 reading the journal does not change it.
 """
@@ -22,6 +24,7 @@ from flask import Flask, Response, g, request
 from waitress.channel import ClientDisconnected
 from werkzeug.exceptions import HTTPException
 
+from chatlabels.contract.value_redaction import ValueRedactor
 from chatlabels.mock.control.control import Control
 from chatlabels.mock.control.faults import FaultPlan
 from chatlabels.mock.http.logs import AccessRecord
@@ -93,9 +96,11 @@ def install_request_hooks(
         dropped = plan is not None and plan.drop_connection
         parsed = current_request()
         status = None if dropped else response.status_code
-        record = access_record(parsed, status, elapsed_ms, g.request_id)
+        redactor = control.redactor
+        record = access_record(parsed, status, elapsed_ms, g.request_id, redactor)
         if parsed.emulated:
-            entry = journal_entry(record, parsed, request.headers.items(), _body_text(), plan)
+            body = _body_text(redactor)
+            entry = journal_entry(record, parsed, request.headers.items(), body, redactor, plan)
             journal.record(entry)
         # The dashboard reads /__admin/ every second; at info those reads would drown the
         # requests a user is watching for.
@@ -105,20 +110,28 @@ def install_request_hooks(
 
 
 def access_record(
-    parsed: ParsedRequest, status: int | None, elapsed_ms: float, request_id: str
+    parsed: ParsedRequest,
+    status: int | None,
+    elapsed_ms: float,
+    request_id: str,
+    redactor: ValueRedactor,
 ) -> AccessRecord:
-    """The request as logged, secrets redacted (``None`` status: the connection dropped)."""
+    """The request as logged, secrets redacted by name and by value (``None`` status: the
+    connection dropped)."""
+    redact = redactor.redact
     query: dict[str, list[str]] = {}
     for name, value in parsed.query:
-        query.setdefault(name, []).append(REDACTED if is_secret(name) else value)
+        query.setdefault(redact(name), []).append(REDACTED if is_secret(name) else redact(value))
+    instance = parsed.instance_id
     return AccessRecord(
-        method=parsed.method,
-        path=parsed.path,
+        method=redact(parsed.method),
+        path=redact(parsed.path),
         query=query,
         status=status,
         duration_ms=round(elapsed_ms, 1),
         request_id=request_id,
-        instance=parsed.instance_id,
+        instance=None if instance is None else redact(instance),
+        redactor=redactor,
     )
 
 
@@ -144,28 +157,35 @@ def journal_entry(
     parsed: ParsedRequest,
     headers: Iterable[tuple[str, str]],
     body: str | None,
+    redactor: ValueRedactor,
     plan: FaultPlan | None = None,
 ) -> dict[str, Any]:
-    """The journal entry of a request: its access record plus headers and body, redacted."""
+    """The journal entry of a request: its access record plus headers and body, redacted
+    by name and by value (``body`` is redacted already: before it was cut)."""
+
+    def redact(text: str | None) -> str | None:
+        return None if text is None else redactor.redact(text)
+
     return {
         "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "method": record.method,
         "path": record.path,
         "query": record.query,
-        "headers": redact_headers(headers),
+        "headers": redactor.redact_json(redact_headers(headers)),
         "body": body,
         "status": record.status,
         "duration_ms": record.duration_ms,
-        "instance": parsed.instance_id,
-        "session": parsed.session,
-        "chat": parsed.chat,
+        "instance": redact(parsed.instance_id),
+        "session": redact(parsed.session),
+        "chat": redact(parsed.chat),
         "faults": plan.rule_ids if plan is not None else [],
         "request_id": record.request_id,
     }
 
 
-def _body_text() -> str | None:
-    """The request body as text, cut to MAX_JOURNAL_BODY; None when empty or unreadable."""
+def _body_text(redactor: ValueRedactor) -> str | None:
+    """The request body as text, redacted, then cut to MAX_JOURNAL_BODY (so no part of a
+    secret is left at the cut); None when empty or unreadable."""
     length = request.content_length
     limit = request.max_content_length
     if not length or (limit is not None and length > limit):
@@ -174,4 +194,4 @@ def _body_text() -> str | None:
         data = request.get_data(cache=True)
     except HTTPException:
         return None
-    return data.decode("utf-8", "replace")[:MAX_JOURNAL_BODY] or None
+    return redactor.redact(data.decode("utf-8", "replace"))[:MAX_JOURNAL_BODY] or None

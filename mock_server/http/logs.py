@@ -3,7 +3,8 @@
 Every request is one ``AccessRecord`` logged on ``chatlabels.access``: it carries the fields
 (method, path, query with every secret already replaced by ``[redacted]``, status, duration,
 instance, request id) and renders itself as the text line, so a logger nobody configured
-(the pytest plugin, a ``MockServer`` in a test) still prints a readable line. ``JsonFormatter``
+(the pytest plugin, a ``MockServer`` in a test) still prints a readable line; the line's
+pieces go through the app's ``ValueRedactor`` again once percent-encoded. ``JsonFormatter``
 writes any record as one JSON object per line, the access fields at top level; the request id
 is the one the journal entry and a 500's message quote, so the three can be joined.
 """
@@ -13,11 +14,12 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from chatlabels.contract.value_redaction import NO_SECRETS, ValueRedactor
 from chatlabels.mock.http.redaction import REDACTED
 
 __all__ = [
@@ -51,17 +53,30 @@ class AccessRecord:
     instance: str | None = None
     #: the error code when the HTTP server refused the request before the app saw it
     refused: str | None = None
+    #: the secrets known when it was recorded; not a field of the logged line
+    redactor: ValueRedactor = field(default=NO_SECRETS, compare=False, repr=False)
+
+    def fields(self) -> dict[str, Any]:
+        """The logged fields (what ``--log-format json`` writes), by name."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "redactor"}
+
+    def _quote(self, text: str, safe: str) -> str:
+        # The fields are redacted already; an encoded piece is redacted again, since
+        # encoding can spell a secret the decoded text did not hold ("%3F" + "Fab...").
+        if REDACTED in text:
+            return REDACTED.join(self._quote(piece, safe) for piece in text.split(REDACTED))
+        quoted = quote(text, safe=safe)
+        return quoted if "%" not in quoted else self.redactor.redact(quoted)
 
     def __str__(self) -> str:
         pairs = [
-            f"{quote(name, safe=_VALUE_SAFE)}="
-            + (REDACTED if value == REDACTED else quote(value, safe=_VALUE_SAFE))
+            f"{self._quote(name, _VALUE_SAFE)}={self._quote(value, _VALUE_SAFE)}"
             for name, values in self.query.items()
             for value in values
         ]
         query = "?" + "&".join(pairs) if pairs else ""
         status = "dropped" if self.status is None else self.status
-        path = quote(self.path, safe=_PATH_SAFE)
+        path = self._quote(self.path, _PATH_SAFE)
         line = f"{self.method} {path}{query} {status} {self.duration_ms:.1f}ms"
         return line + (f" (refused before the app: {self.refused})" if self.refused else "")
 
@@ -92,7 +107,7 @@ class JsonFormatter(logging.Formatter):
         }
         access = _access(record)
         if access is not None:
-            line.update(asdict(access))
+            line.update(access.fields())
         request_id = getattr(record, "request_id", None)
         if request_id is not None:
             line["request_id"] = request_id

@@ -11,7 +11,7 @@ parameters are counted before any parsing in the app.
 
 waitress answers the requests it refuses itself (malformed, too large) with a ``text/plain``
 page; ``JsonErrorTask`` answers them in the mock's JSON envelope instead, in the dialect of
-the path, and logs them like any other request.
+the path, and logs them like any other request, with the app's known secrets redacted.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from waitress.parser import HTTPRequestParser
 from waitress.task import ErrorTask
 from waitress.utilities import Error
 
+from chatlabels.contract.value_redaction import NO_SECRETS, ValueRedactor
+from chatlabels.mock.app import app_state
 from chatlabels.mock.http.errors import ApiError, ErrorDialect
 from chatlabels.mock.http.logs import AccessRecord
 from chatlabels.mock.limits import ServerLimits
@@ -102,6 +104,21 @@ def _parser_class(limits: ServerLimits, adj: Any) -> type[HTTPRequestParser]:
     return Parser
 
 
+def _redactor_of(application: Any) -> ValueRedactor:
+    """The known secrets of the chatlabels app being served (none for another WSGI app).
+
+    waitress wraps the app it was given in its proxy-headers middleware (a closure), so the
+    app is looked for among the closure's cells too.
+    """
+    cells = getattr(application, "__closure__", None) or ()
+    for candidate in (application, *(c.cell_contents for c in cells)):
+        try:
+            return app_state(candidate).control.redactor
+        except (TypeError, AttributeError):
+            continue
+    return NO_SECRETS
+
+
 def _error_task_class(
     limits: ServerLimits, dialect_for: Callable[[str], ErrorDialect]
 ) -> type[ErrorTask]:
@@ -121,8 +138,10 @@ def _error_task_class(
                     body=self.request.adj.max_request_body_size - 1,
                     header=limits.max_header_bytes,
                 )
+            redactor = _redactor_of(self.channel.server.application)
+            path = redactor.redact(path)
             answer = dialect_for(path).api(ApiError(error.code, code, message))
-            body = json.dumps(answer.body()).encode()
+            body = json.dumps(redactor.redact_json(answer.body())).encode()
             self.status = f"{error.code} {error.reason}"
             self.response_headers.append(("Content-Type", "application/json"))
             self.set_close_on_finish()
@@ -136,6 +155,7 @@ def _error_task_class(
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
                 request_id=uuid.uuid4().hex,
                 refused=code,
+                redactor=redactor,
             )
             log.info("%s", record)
 
