@@ -107,17 +107,26 @@ def create_app(store: Store, settings: Settings | None = None) -> Flask:
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
-    webhooks = WebhookDispatcher(max_pending=settings.webhook_queue)
+    limits = settings.limits
+    webhooks = WebhookDispatcher(
+        max_pending=settings.webhook_queue, max_deliveries=limits.webhook_log
+    )
     store.add_listener(webhooks.on_store_event)
 
     initial = store.dump()
     control = Control(
         store,
-        journal=RequestJournal(settings.journal_size, max_bytes=settings.journal_bytes),
+        journal=RequestJournal(
+            settings.journal_size,
+            max_bytes=settings.journal_bytes,
+            field_chars=limits.journal_field_chars,
+            field_items=limits.journal_field_items,
+        ),
         faults=FaultRules(initial.get("faults", [])),
         rate_limits=RateLimits(fixture_rate_limits(initial)),
         webhooks=webhooks,
         admin_token=settings.admin_token,
+        report_bounds=limits.report_bounds,
     )
     register_error_handlers(
         app, dialect_for=error_dialect, redact=lambda body: control.redactor.redact_json(body)

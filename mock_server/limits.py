@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from chatlabels.contract.fixtures import MAX_FIXTURE_BYTES
+from chatlabels.contract.problems import MAX_PROBLEMS, MAX_REASON_CHARS, ReportBounds
 
 __all__ = [
     "DEFAULT_JOURNAL_BYTES",
@@ -52,6 +53,26 @@ class ServerLimits:
     grace_seconds: float = _bound(
         10.0, "seconds requests in flight may take to finish after SIGTERM"
     )
+    max_problems: int = _bound(
+        MAX_PROBLEMS,
+        "problems listed in one report (a 422 answer, a refused fixture file); the others "
+        "are counted",
+    )
+    max_problem_chars: int = _bound(MAX_REASON_CHARS, "characters of one listed problem")
+    journal_field_chars: int = _bound(
+        4096, "characters a journal entry keeps of one text (a body, a header, a query value)"
+    )
+    journal_field_items: int = _bound(
+        100, "items a journal entry keeps of one mapping or list (query parameters, headers)"
+    )
+    webhook_log: int = _bound(
+        1000, "webhook deliveries kept in the delivery log (GET /__admin/webhooks)"
+    )
+
+    @property
+    def report_bounds(self) -> ReportBounds:
+        """How much of a report of problems is shown."""
+        return ReportBounds(self.max_problems, self.max_problem_chars)
 
     def problems(self) -> list[str]:
         """Each bound that is not above zero, as ``--option value``."""

@@ -21,7 +21,7 @@ from chatlabels.contract import strict_json
 from chatlabels.contract.chat_ids import ACCEPTED_FORMS, canonical_chat_id
 from chatlabels.contract.fault_rules import rules_problems
 from chatlabels.contract.fixture_secrets import redactable_secrets, secret_slots
-from chatlabels.contract.problems import and_more, cut, first_problems
+from chatlabels.contract.problems import DEFAULT_BOUNDS, ReportBounds, and_more
 from chatlabels.contract.redaction import REDACTED
 from chatlabels.contract.resources import FIXTURE_DIR
 from chatlabels.contract.schemas import PALETTE, iter_errors, json_pointer
@@ -50,13 +50,21 @@ class FixtureProblem:
 class FixtureError(Exception):
     """A fixture that cannot be served; ``str()`` is the report printed at start-up.
 
-    ``problems`` lists at most ``MAX_PROBLEMS``; ``more`` counts the ones left out.
+    ``problems`` lists at most ``bounds.max_problems`` (``MAX_PROBLEMS`` by default), each
+    reason cut to ``bounds.max_chars``; ``more`` counts the ones left out.
     """
 
-    def __init__(self, source: str, problems: Iterable[FixtureProblem], more: int = 0) -> None:
-        listed, extra = first_problems(problems)
+    def __init__(
+        self,
+        source: str,
+        problems: Iterable[FixtureProblem],
+        more: int = 0,
+        *,
+        bounds: ReportBounds = DEFAULT_BOUNDS,
+    ) -> None:
+        listed, extra = bounds.first(problems)
         self.source = source
-        self.problems = [FixtureProblem(p.pointer, cut(p.reason)) for p in listed]
+        self.problems = [FixtureProblem(p.pointer, bounds.cut(p.reason)) for p in listed]
         self.more = more + extra
         lines = [f"{source}: {p.pointer or '/'}: {p.reason}" for p in self.problems]
         if self.more:
@@ -64,7 +72,12 @@ class FixtureError(Exception):
         super().__init__("\n".join(lines))
 
 
-def load_fixture(path: str | Path, *, max_bytes: int = MAX_FIXTURE_BYTES) -> dict[str, Any]:
+def load_fixture(
+    path: str | Path,
+    *,
+    max_bytes: int = MAX_FIXTURE_BYTES,
+    bounds: ReportBounds = DEFAULT_BOUNDS,
+) -> dict[str, Any]:
     """Read and validate a fixture file; raise FixtureError naming the file on any problem.
 
     Only a regular file of at most ``max_bytes`` is read: a FIFO would block the server's
@@ -83,7 +96,7 @@ def load_fixture(path: str | Path, *, max_bytes: int = MAX_FIXTURE_BYTES) -> dic
         raise FixtureError(source, [problem]) from None
     except ValueError as exc:
         raise FixtureError(source, [FixtureProblem("", f"not JSON: {exc}")]) from None
-    return parse_fixture(data, source=source)
+    return parse_fixture(data, source=source, bounds=bounds)
 
 
 def _read_regular_file(path: Path, max_bytes: int) -> bytes:
@@ -105,23 +118,25 @@ def _read_regular_file(path: Path, max_bytes: int) -> bytes:
     return data
 
 
-def parse_fixture(data: Any, *, source: str = "<fixture>") -> dict[str, Any]:
+def parse_fixture(
+    data: Any, *, source: str = "<fixture>", bounds: ReportBounds = DEFAULT_BOUNDS
+) -> dict[str, Any]:
     """Validate an already-parsed fixture document and return its normalised copy.
 
     A problem's reason may quote the offending value (``'...' is too long``): the
     document's own secrets read ``[redacted]`` there, so a report never shows them.
     """
     redact = ValueRedactor(redactable_secrets(data)).redact
-    problems, more = first_problems(
+    problems, more = bounds.first(
         FixtureProblem(json_pointer(error.absolute_path), redact(_schema_reason(error)))
         for error in iter_errors("fixture", data)
     )
     if problems:
-        raise FixtureError(source, problems, more)
+        raise FixtureError(source, problems, more, bounds=bounds)
     fixture: dict[str, Any] = copy.deepcopy(data)
     problems = [FixtureProblem(p.pointer, redact(p.reason)) for p in _check_rules(fixture)]
     if problems:
-        raise FixtureError(source, problems)
+        raise FixtureError(source, problems, bounds=bounds)
     return fixture
 
 

@@ -169,7 +169,7 @@ def admin_blueprint(
     def add_faults() -> tuple[Response, int]:
         document = _json_body()
         rules = document if isinstance(document, list) else [document]
-        added = control.faults.add(rules)
+        added = control.faults.add(rules, bounds=control.report_bounds)
         return answer({"faults": added}), 201
 
     @bp.delete("/faults")
@@ -199,7 +199,12 @@ def admin_blueprint(
             for e in _rate_limit_validator().iter_errors(limit)
         ]
         if problems:
-            raise InvalidDocument("invalid_rate_limit", "The rate limit was not set", problems)
+            raise InvalidDocument(
+                "invalid_rate_limit",
+                "The rate limit was not set",
+                problems,
+                bounds=control.report_bounds,
+            )
         control.rate_limits.set(instance_id, limit)
         return answer({"rate_limit": control.rate_limits.get(instance_id)})
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from chatlabels.contract.fixture_secrets import redactable_secrets, restore_secrets
 from chatlabels.contract.fixtures import FixtureError, parse_fixture
+from chatlabels.contract.problems import DEFAULT_BOUNDS, ReportBounds
 from chatlabels.contract.value_redaction import ValueRedactor
 from chatlabels.mock.control.faults import FaultRules
 from chatlabels.mock.control.journal import RequestJournal
@@ -40,8 +41,11 @@ class Control:
         rate_limits: RateLimits,
         webhooks: WebhookDispatcher,
         admin_token: str | None = None,
+        report_bounds: ReportBounds = DEFAULT_BOUNDS,
     ) -> None:
         self.store = store
+        #: How much of a 422's problem list is shown (``--max-problems``...).
+        self.report_bounds = report_bounds
         self.journal = journal
         self.faults = faults
         self.rate_limits = rate_limits
@@ -70,11 +74,15 @@ class Control:
         """
         try:
             document = restore_secrets(document, self.store.dump())
-            fixture = parse_fixture(document, source="request body")
+            fixture = parse_fixture(document, source="request body", bounds=self.report_bounds)
         except FixtureError as exc:
             problems = [(problem.pointer, problem.reason) for problem in exc.problems]
             raise InvalidDocument(
-                "invalid_fixture", "The fixture was not loaded", problems, exc.more
+                "invalid_fixture",
+                "The fixture was not loaded",
+                problems,
+                exc.more,
+                bounds=self.report_bounds,
             ) from None
         with self._lock:
             self.store.load(fixture)

@@ -24,6 +24,7 @@ from typing import Any
 
 from chatlabels.contract.chat_ids import canonical_chat_id
 from chatlabels.contract.fault_rules import rules_problems
+from chatlabels.contract.problems import DEFAULT_BOUNDS, ReportBounds
 from chatlabels.mock.http.errors import ApiError, InvalidDocument
 from chatlabels.mock.http.parsed_request import ParsedRequest
 
@@ -119,14 +120,17 @@ class FaultRules:
         """Back to the loaded rules, counters and random generators restarted."""
         self.load(self._loaded)
 
-    def add(self, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Add rules after the existing ones, all or none; InvalidDocument lists the problems."""
+    def add(
+        self, rules: list[dict[str, Any]], *, bounds: ReportBounds = DEFAULT_BOUNDS
+    ) -> list[dict[str, Any]]:
+        """Add rules after the existing ones, all or none; InvalidDocument lists the problems
+        (as many as ``bounds`` allows)."""
         with self._lock:
             taken = frozenset(active.rule["id"] for active in self._active)
             problems = rules_problems(rules, taken_ids=taken)
             if problems:
                 raise InvalidDocument(
-                    "invalid_fault_rule", "The fault rules were not added", problems
+                    "invalid_fault_rule", "The fault rules were not added", problems, bounds=bounds
                 )
             taken |= {rule["id"] for rule in rules if "id" in rule}
             added = [_ActiveRule(self._normalised(rule, taken)) for rule in rules]

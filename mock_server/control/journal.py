@@ -6,9 +6,10 @@ read back through the control API can leak a token.
 
 Bounded twice, so a long run cannot exhaust memory: in entries (the oldest dropped first) and
 in bytes. A count alone let 1000 requests of 12,000 query parameters each take 2.35 GB: each
-entry now keeps a bounded prefix of every big field (``MAX_FIELD_CHARS`` of a text,
-``MAX_FIELD_ITEMS`` of a mapping or list) and names the fields it cut in ``"cut"``, and the
-oldest entries go when all together pass ``max_bytes`` (their JSON size).
+entry now keeps a bounded prefix of every big field (``field_chars`` of a text,
+``field_items`` of a mapping or list: ``--journal-field-chars``, ``--journal-field-items``)
+and names the fields it cut in ``"cut"``, and the oldest entries go when all together pass
+``max_bytes`` (their JSON size).
 """
 
 from __future__ import annotations
@@ -20,30 +21,30 @@ import threading
 from collections import deque
 from typing import Any
 
-from chatlabels.mock.limits import DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE
+from chatlabels.mock.limits import DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE, ServerLimits
 
 __all__ = ["DEFAULT_JOURNAL_SIZE", "MAX_FIELD_CHARS", "MAX_FIELD_ITEMS", "RequestJournal"]
 
-#: Characters kept of a text field (a body, a header value, a query value).
-MAX_FIELD_CHARS = 4096
+#: Characters kept of a text field (a body, a header value, a query value), by default.
+MAX_FIELD_CHARS: int = ServerLimits.journal_field_chars
 #: Items kept of a mapping or list field (query parameters, headers, values of one name).
-MAX_FIELD_ITEMS = 100
+MAX_FIELD_ITEMS: int = ServerLimits.journal_field_items
 
 
-def _bounded(value: Any) -> tuple[Any, bool]:
+def _bounded(value: Any, chars: int, items: int) -> tuple[Any, bool]:
     """``value`` with every text and collection in it cut to its bound; True if cut."""
     if isinstance(value, str):
-        if len(value) <= MAX_FIELD_CHARS:
+        if len(value) <= chars:
             return value, False
-        return f"{value[:MAX_FIELD_CHARS]}...[cut, {len(value)} characters]", True
+        return f"{value[:chars]}...[cut, {len(value)} characters]", True
     if isinstance(value, dict):
-        items = list(value.items())
-        kept = [(k, *_bounded(v)) for k, v in items[:MAX_FIELD_ITEMS]]
-        cut = len(items) > MAX_FIELD_ITEMS or any(c for _, _, c in kept)
-        return {str(k)[:MAX_FIELD_CHARS]: v for k, v, _ in kept}, cut
+        pairs = list(value.items())
+        kept = [(k, *_bounded(v, chars, items)) for k, v in pairs[:items]]
+        cut = len(pairs) > items or any(c for _, _, c in kept)
+        return {str(k)[:chars]: v for k, v, _ in kept}, cut
     if isinstance(value, list):
-        kept_items = [_bounded(v) for v in value[:MAX_FIELD_ITEMS]]
-        cut = len(value) > MAX_FIELD_ITEMS or any(c for _, c in kept_items)
+        kept_items = [_bounded(v, chars, items) for v in value[:items]]
+        cut = len(value) > items or any(c for _, c in kept_items)
         return [v for v, _ in kept_items], cut
     return value, False
 
@@ -52,10 +53,19 @@ class RequestJournal:
     """A thread-safe ring of request entries (plain JSON-ready dicts), oldest first."""
 
     def __init__(
-        self, maxlen: int = DEFAULT_JOURNAL_SIZE, *, max_bytes: int = DEFAULT_JOURNAL_BYTES
+        self,
+        maxlen: int = DEFAULT_JOURNAL_SIZE,
+        *,
+        max_bytes: int = DEFAULT_JOURNAL_BYTES,
+        field_chars: int = MAX_FIELD_CHARS,
+        field_items: int = MAX_FIELD_ITEMS,
     ) -> None:
-        if maxlen < 1 or max_bytes < 1:
-            raise ValueError(f"a journal holds at least 1 entry and 1 byte ({maxlen}, {max_bytes})")
+        if min(maxlen, max_bytes, field_chars, field_items) < 1:
+            raise ValueError(
+                "a journal holds at least 1 entry, 1 byte, 1 character and 1 item of a field "
+                f"({maxlen}, {max_bytes}, {field_chars}, {field_items})"
+            )
+        self._field_bounds = (field_chars, field_items)
         self._lock = threading.Lock()
         self._entries: deque[dict[str, Any]] = deque()
         self._sizes: deque[int] = deque()
@@ -78,7 +88,7 @@ class RequestJournal:
         """Append a bounded copy of ``entry`` with a sequence ``id``; return what was stored."""
         fields, cut = {}, []
         for name, value in entry.items():
-            fields[name], was_cut = _bounded(value)
+            fields[name], was_cut = _bounded(value, *self._field_bounds)
             if was_cut:
                 cut.append(name)
         if cut:

@@ -17,7 +17,7 @@ from typing import Any, cast
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from chatlabels.contract.problems import and_more, cut, first_problems
+from chatlabels.contract.problems import DEFAULT_BOUNDS, ReportBounds, and_more
 from chatlabels.mock.state.errors import AnyDomainError, DomainError
 
 __all__ = ["ApiError", "ErrorDialect", "InvalidDocument", "register_error_handlers"]
@@ -50,14 +50,21 @@ class InvalidDocument(ApiError):
     """A 422 for a JSON document (fixture, fault rule) that breaks its schema or rules.
 
     The body adds ``problems``: each problem with its JSON pointer, so a client fixes them
-    in one go; at most ``MAX_PROBLEMS`` are listed, the message counts the rest.
+    in one go; at most ``bounds.max_problems`` are listed (``--max-problems``), each reason
+    cut to ``bounds.max_chars``, and the message counts the rest.
     """
 
     def __init__(
-        self, error: str, summary: str, problems: Iterable[tuple[str, str]], more: int = 0
+        self,
+        error: str,
+        summary: str,
+        problems: Iterable[tuple[str, str]],
+        more: int = 0,
+        *,
+        bounds: ReportBounds = DEFAULT_BOUNDS,
     ) -> None:
-        listed, extra = first_problems(problems)
-        self.problems = [(pointer, cut(reason)) for pointer, reason in listed]
+        listed, extra = bounds.first(problems)
+        self.problems = [(pointer, bounds.cut(reason)) for pointer, reason in listed]
         self.more = more + extra
         details = "; ".join(f"{pointer or '/'}: {reason}" for pointer, reason in self.problems)
         closing = f"; {and_more(self.more)}" if self.more else ""

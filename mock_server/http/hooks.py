@@ -35,9 +35,6 @@ __all__ = ["access_record", "install_request_hooks", "journal_entry"]
 
 log = logging.getLogger("chatlabels.access")
 
-#: Longest request body text kept in a journal entry.
-MAX_JOURNAL_BODY = 4096
-
 
 class _DroppedConnection:
     """A response body whose first read drops the connection without sending a byte.
@@ -184,8 +181,8 @@ def journal_entry(
 
 
 def _body_text(redactor: ValueRedactor) -> str | None:
-    """The request body as text, redacted, then cut to MAX_JOURNAL_BODY (so no part of a
-    secret is left at the cut); None when empty or unreadable."""
+    """The request body as text, redacted (whole, so no part of a secret is left where the
+    journal cuts it); None when empty or unreadable."""
     length = request.content_length
     limit = request.max_content_length
     if not length or (limit is not None and length > limit):
@@ -194,4 +191,4 @@ def _body_text(redactor: ValueRedactor) -> str | None:
         data = request.get_data(cache=True)
     except HTTPException:
         return None
-    return redactor.redact(data.decode("utf-8", "replace"))[:MAX_JOURNAL_BODY] or None
+    return redactor.redact(data.decode("utf-8", "replace")) or None

@@ -216,7 +216,10 @@ def _run_serve(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        fixture = load_fixture(path, max_bytes=args.max_admin_body_bytes)
+        limits = _limits(args)
+        fixture = load_fixture(
+            path, max_bytes=limits.max_admin_body_bytes, bounds=limits.report_bounds
+        )
     except FixtureError as exc:
         print(f"chatlabels: cannot serve, the fixture file is invalid:\n{exc}", file=sys.stderr)
         return 2

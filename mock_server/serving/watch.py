@@ -71,7 +71,8 @@ class FixtureWatcher:
         self._digest = digest
         before = _counts(self.control.store.dump())
         try:
-            fixture = self.control.load(load_fixture(self.path))
+            bounds = self.control.report_bounds
+            fixture = self.control.load(load_fixture(self.path, bounds=bounds))
         except FixtureError as exc:
             self._refused([(p.pointer, p.reason) for p in exc.problems])
             return

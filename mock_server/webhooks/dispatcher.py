@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
-from chatlabels.mock.limits import DEFAULT_WEBHOOK_QUEUE
+from chatlabels.mock.limits import DEFAULT_WEBHOOK_QUEUE, ServerLimits
 from chatlabels.mock.webhooks.envelope import (
     DEFAULT_RETRIES,
     build_envelope,
@@ -38,8 +38,9 @@ from chatlabels.mock.webhooks.queue import DeliveryQueue
 __all__ = ["DEFAULT_TIMEOUT_SECONDS", "MAX_DELIVERIES", "WebhookDispatcher"]
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
-#: Deliveries kept in the log; older ones are dropped so a long run cannot exhaust memory.
-MAX_DELIVERIES = 1000
+#: Deliveries kept in the log by default (``--webhook-log``); older ones are dropped so a
+#: long run cannot exhaust memory.
+MAX_DELIVERIES: int = ServerLimits.webhook_log
 _FINISHED = ("delivered", "failed", "dropped")
 
 
