@@ -62,7 +62,8 @@ class AccessRecord:
 
     def _quote(self, text: str, safe: str) -> str:
         # The fields are redacted already; an encoded piece is redacted again, since
-        # encoding can spell a secret the decoded text did not hold ("%3F" + "Fab...").
+        # encoding can spell a secret the decoded text did not hold: "?Fab..." is logged
+        # "%3FFab...", which holds a secret "3FFab...".
         if REDACTED in text:
             return REDACTED.join(self._quote(piece, safe) for piece in text.split(REDACTED))
         quoted = quote(text, safe=safe)

@@ -74,18 +74,19 @@ class FixtureWatcher:
             bounds = self.control.report_bounds
             fixture = self.control.load(load_fixture(self.path, bounds=bounds))
         except FixtureError as exc:
-            self._refused([(p.pointer, p.reason) for p in exc.problems])
+            self._refused([(p.pointer, p.reason) for p in exc.problems], exc.more)
             return
         except InvalidDocument as exc:  # load_fixture passed it, so this is not expected
-            self._refused(exc.problems)
+            self._refused(exc.problems, exc.more)
             return
         after = _counts(fixture)
         changes = ", ".join(f"{what} {before[what]} -> {after[what]}" for what in after)
         log.info("reloaded %s: %s", self.path, changes)
 
-    def _refused(self, problems: list[tuple[str, str]]) -> None:
+    def _refused(self, problems: list[tuple[str, str]], unlisted: int) -> None:
         pointer, reason = problems[0]
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        others = len(problems) - 1 + unlisted  # the report listed only the first few
+        more = f" (and {others} more)" if others else ""
         log.error(
             "not reloaded, still serving the previous state: %s: %s: %s%s",
             self.path,

@@ -8,6 +8,7 @@ field (4096 characters, 100 items) and the webhook delivery log (the last 1000).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -53,7 +54,7 @@ def test_a_bad_fixture_file_at_start_lists_max_problems(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=30,
-        env={"CHATLABELS_MAX_PROBLEMS": "3", "PATH": ""},
+        env={**os.environ, "CHATLABELS_MAX_PROBLEMS": "3"},
     )
     assert done.returncode == 2 and "Traceback" not in done.stderr
     lines = done.stderr.splitlines()

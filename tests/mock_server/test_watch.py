@@ -122,6 +122,16 @@ def test_a_broken_edit_keeps_the_old_state_and_logs_one_line(
     assert served.labels() == ["Fixed"]
 
 
+def test_a_broken_edit_counts_every_problem_not_only_the_listed_ones(served: Served) -> None:
+    labels = [{"id": str(i), "name": f"L{i}", "color": 25} for i in range(1, 16)]
+    chats = {f"55119{i:08d}@c.us": ["99"] for i in range(30)}
+    valid = {"id": "1", "name": "Lead", "color": 1}
+    served.path.write_text(fixture(valid, chats=chats))  # 30 rule problems
+    assert "(and 29 more)" in served.line("not reloaded")
+    served.path.write_text(fixture(*labels))  # 15 schema problems
+    assert "(and 14 more)" in served.line("not reloaded")
+
+
 def test_touch_without_a_change_does_not_reload(served: Served) -> None:
     served.path.touch()
     assert not [line for line in served.quiet_lines(0.8) if "reload" in line]
