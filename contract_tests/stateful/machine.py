@@ -32,6 +32,7 @@ from chatlabels.kit.judge import shown
 from chatlabels.kit.stateful.judge import (
     AGREE,
     SCHEMA,
+    WEBHOOKS,
     check_webhooks,
     describe_answer,
     expect_labels,
@@ -60,9 +61,11 @@ COLORS = st.integers(0, len(PALETTE) - 1)
 
 @dataclass
 class Steps:
-    """The calls of the current example, one line per rule and per request."""
+    """The calls of the current example, one line per rule and per request; ``judged`` the
+    checks that judged at least one answer in the whole run (the others had nothing to)."""
 
     lines: list[str] = field(default_factory=list)
+    judged: set[str] = field(default_factory=set)
 
 
 class LabelsMachine(RuleBasedStateMachine):
@@ -249,6 +252,7 @@ class LabelsMachine(RuleBasedStateMachine):
     @invariant()
     def target_agrees_with_model(self) -> None:
         assert not self.model.problems(), f"the model broke: {self.model.problems()}"
+        self.steps_log.judged |= {AGREE, SCHEMA}  # the directory is read and compared
         expect_labels(self.api.directory(), self.model.directory(), "labels")
         for chat in sorted(self.touched):
             if chat in self.model.chats:
@@ -258,6 +262,7 @@ class LabelsMachine(RuleBasedStateMachine):
         self.used |= self.touched
         self.touched.clear()
         if self.webhooks:
+            self.steps_log.judged.add(WEBHOOKS)
             check_webhooks(self.api, self.instance_id, self.webhooks, self.expected)
 
     def teardown(self) -> None:
@@ -339,7 +344,9 @@ class LabelsMachine(RuleBasedStateMachine):
         self.steps_log.lines.append(f"{rule_name}({shown_args})")
 
     def _send(self, answer: Exchange) -> Exchange:
+        """Log a call whose answer the calling rule judges against the model."""
         self.steps_log.lines.append(f"    {answer.request} -> {answer.status or answer.error}")
+        self.steps_log.judged.add(AGREE)
         return answer
 
 

@@ -63,6 +63,17 @@ API_KEY_ENV = "CHATLABELS_API_KEY"
 
 SCHEMA_CHECK = "stateful_schema_conformance"
 
+RESTORE = "stateful_restore"
+
+#: Why a check that judged no answer in the whole run has nothing to judge (it is then
+#: SKIPPED, not PASSED): no step reached it, or the run changed nothing to restore.
+NOTHING_JUDGED = {
+    "stateful_model_agreement": "no call of the run was compared with the model",
+    "stateful_schema_conformance": "no label answer was read",
+    "stateful_webhook_agreement": "no change of the run was compared with the webhook log",
+    RESTORE: "the account accepted no change of the run, so there was nothing to put back",
+}
+
 #: The checks a stateful run reports under, with what each enforces.
 STATEFUL_CHECKS = {
     "stateful_model_agreement": "every answer (status, body, order) is what the model predicts",
@@ -208,7 +219,7 @@ def _run(api: LabelsApi, options: StatefulOptions, report: Report, chosen_seed: 
     instance = api.mock_instance() if mock else {}
     webhooks = list(instance.get("webhooks", []))
     if mock:
-        report.skip("stateful_restore", "not needed: the mock is reset after the run")
+        report.skip(RESTORE, "not needed: the mock is reset after the run")
     if not webhooks:
         reason = "no webhooks in the instance's fixture" if mock else "only the mock's are read"
         report.skip("stateful_webhook_agreement", f"nothing to judge: {reason}")
@@ -223,13 +234,26 @@ def _run(api: LabelsApi, options: StatefulOptions, report: Report, chosen_seed: 
     failure = _search(machine, options, chosen_seed)
     if failure is not None:
         report.add(failure)
+    judged = machine.steps_log.judged | ({RESTORE} if _changed_anything(api.target) else set())
     if mock:
         api.admin("POST", "reset")
     else:
         for problem in restore(api, snapshot):
-            report.add(
-                Finding("stateful_restore", None, "", "the state found at the start", problem)
-            )
+            report.add(Finding(RESTORE, None, "", "the state found at the start", problem))
+    for name, why in NOTHING_JUDGED.items():
+        if name not in judged and not report.of_check(name):
+            report.skip(name, f"nothing to judge: {why}")
+
+
+def _changed_anything(target: Target) -> bool:
+    """Whether the target accepted any write of the run (a restore then has work to judge)."""
+    return any(
+        exchange.request.method != "GET"
+        and not exchange.request.path.startswith("/__admin/")
+        and exchange.status is not None
+        and 200 <= exchange.status < 300
+        for exchange in target.exchanges
+    )
 
 
 def _preflight(api: LabelsApi) -> None:

@@ -266,10 +266,11 @@ def restore(api: LabelsApi, snapshot: Snapshot) -> list[str]:
         if answer.status != 200 or not isinstance(answer.json, list):
             problems.append(f"{answer.request} answered {answer.status}; chat {chat} not restored")
             continue
-        if not api.can_link:  # WAHA: one full replace puts the set and its order back
-            call(api.replace(chat, wanted))
-            continue
         have = list(_by_id(answer.json))
+        if not api.can_link:  # WAHA: one full replace puts the set and its order back
+            if have != wanted:
+                call(api.replace(chat, wanted))
+            continue
         for label_id in [i for i in have if i not in wanted]:
             call(api.unlink(label_id, chat))
         kept = [i for i in have if i in wanted]

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from flask import request
 
 from chatlabels.cli import main
 from chatlabels.kit.dialect import waha
@@ -99,9 +100,10 @@ def test_an_independent_waha_server_agrees_and_is_restored(
 ) -> None:
     app = waha_account_app("none")
     with serving(app) as url:
-        argv = waha_args(url, API_KEY, "--chat-id", CHAT, "--seed", "2", "--steps", "15")
+        argv = waha_args(url, API_KEY, "--chat-id", CHAT, "--seed", "3", "--steps", "15")
         assert main([*argv, "--max-examples", "5"]) == 0, capsys.readouterr().out
         out = capsys.readouterr().out
+        # PASSED, not SKIPPED: the account accepted changes, and they were put back.
         assert "PASSED  stateful_restore" in out and API_KEY not in out
         target = Target(url, instance_id="default", access_token=API_KEY, dialect=waha("default"))
         assert [label["id"] for label in target.directory().json] == ["1", "2"]
@@ -121,3 +123,33 @@ def test_a_broken_waha_server_fails_the_model_check(
     assert "FAILED  stateful_model_agreement" in out, out
     assert "minimal failing sequence" in out and "--dialect waha --session default" in out
     assert API_KEY not in out
+
+
+def test_restore_with_nothing_to_put_back_is_skipped_not_passed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Short runs on several seeds: ``stateful_restore`` is PASSED exactly when the
+    account accepted a write of the run, and SKIPPED "nothing to judge" otherwise (a run of
+    reads, or of refused writes, left nothing to restore); both kinds occur."""
+    seen: dict[str, int] = {}
+    for chosen_seed in range(6):
+        app = waha_account_app("none")
+        accepted: list[str] = []
+
+        def count(response: Any, accepted: list[str] = accepted) -> Any:
+            if request.method != "GET" and response.status_code < 300:
+                accepted.append(request.path)
+            return response
+
+        app.after_request(count)
+        with serving(app) as url:
+            argv = waha_args(url, API_KEY, "--chat-id", CHAT, "--seed", str(chosen_seed))
+            assert main([*argv, "--max-examples", "2", "--steps", "5"]) == 0
+        out = capsys.readouterr().out
+        verdict = "PASSED  stateful_restore" if accepted else "SKIPPED stateful_restore"
+        assert verdict in out, (chosen_seed, accepted, out)
+        if not accepted:
+            assert "(nothing to judge: the account accepted no change" in out
+        assert "PASSED  stateful_model_agreement" in out
+        seen[verdict] = seen.get(verdict, 0) + 1
+    assert len(seen) == 2, seen
