@@ -124,7 +124,9 @@ def register_error_handlers(
         # The id the request's journal entry and access-log line carry (a fresh one if the
         # failure came before the request hooks gave it one).
         request_id = g.get("request_id") or uuid.uuid4().hex
-        log.exception("internal error, request id %s", request_id, extra={"request_id": request_id})
+        # The traceback goes through ``redact`` too (http/logs.py): a message may quote a secret.
+        extra = {"request_id": request_id, "redact": redact}
+        log.exception("internal error, request id %s", request_id, extra=extra)
         error = ApiError(
             500,
             "internal_error",

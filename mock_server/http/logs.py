@@ -89,11 +89,23 @@ def _access(record: logging.LogRecord) -> AccessRecord | None:
     return None
 
 
+def _redact_exception(formatter: logging.Formatter, record: logging.LogRecord) -> None:
+    """A traceback can quote a secret (in an exception's message): the ``redact`` the app
+    put on the record (``extra``) takes it out before either format shows it."""
+    redact = getattr(record, "redact", None)
+    if redact is not None and record.exc_info and not record.exc_text:
+        record.exc_text = redact(formatter.formatException(record.exc_info))
+
+
 class TextFormatter(logging.Formatter):
     """``TIME LOGGER MESSAGE``, one line per request (tracebacks below their line)."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(name)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        _redact_exception(self, record)
+        return super().format(record)
 
 
 class JsonFormatter(logging.Formatter):
@@ -112,8 +124,9 @@ class JsonFormatter(logging.Formatter):
         request_id = getattr(record, "request_id", None)
         if request_id is not None:
             line["request_id"] = request_id
+        _redact_exception(self, record)
         if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
+            line["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)
 
 

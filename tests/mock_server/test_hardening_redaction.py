@@ -20,13 +20,17 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+import flask
 import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
+from chatlabels.contract.fixtures import parse_fixture
 from chatlabels.contract.value_redaction import MIN_EMBEDDED_SECRET_CHARS
+from chatlabels.mock.app import create_app
 from chatlabels.mock.http.logs import JsonFormatter, TextFormatter
-from chatlabels.mock.serving.server import MockServer
+from chatlabels.mock.serving.server import MockServer, WaitressThread
+from chatlabels.mock.state.store import Store
 from tests.conftest import default_fixture_data
 
 ADMIN_TOKEN = "adminZq7-k3y!"
@@ -95,8 +99,6 @@ def seen() -> Iterator[Seen]:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[MockServer]:
-    from chatlabels.contract.fixtures import parse_fixture
-
     mock = MockServer(parse_fixture(default_fixture_data()), port=0, admin_token=ADMIN_TOKEN)
     mock.start()
     yield mock
@@ -104,7 +106,7 @@ def server() -> Iterator[MockServer]:
 
 
 def send(
-    server: MockServer,
+    server: MockServer | WaitressThread,
     seen: Seen,
     method: str,
     target: str,
@@ -247,6 +249,28 @@ def test_the_dump_and_422_answers_echo_no_secret(loaded: MockServer, seen: Seen)
     assert dump["instances"][1]["webhooks"][0]["url"].endswith("?t=[redacted]")
     shown = admin(loaded, seen, "GET", "/fixture?secrets=true")  # the one way to see them
     assert SECRET in shown
+
+
+def test_a_traceback_quoting_a_secret_is_redacted(seen: Seen) -> None:
+    """An unexpected failure whose message quotes what the client sent: the 500's log line
+    carries the traceback, in both formats, with the secret taken out."""
+    app = create_app(Store(parse_fixture(fixture_with(SECRET, KEY))))
+
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError(f"a bug with {flask.request.args['x']}")
+
+    server = WaitressThread(app)
+    server.start()
+    try:
+        seen.clear()
+        status, _ = send(server, seen, "GET", f"/boom?x=xx{SECRET}yy")  # type: ignore[arg-type]
+    finally:
+        server.stop()
+    assert status == 500
+    assert "RuntimeError: a bug with xx[redacted]yy" in seen.text_log.getvalue()
+    assert "RuntimeError: a bug with xx[redacted]yy" in seen.json_log.getvalue()
+    assert seen.leaks(SECRET) == []
 
 
 def test_a_short_secret_is_redacted_only_where_it_stands_alone(
