@@ -49,7 +49,8 @@ def parse_args() -> argparse.Namespace:
         action="append",
         default=[],
         metavar="ARGS",
-        help="one more chatlabels row, `chatlabels serve ARGS` (repeatable, shell-quoted)",
+        help="one more chatlabels row, `chatlabels serve ARGS` (repeatable; shell-quoted, "
+        "given with '=': --serve-args='--quiet')",
     )
     add("--wiremock-jar", help="WireMock standalone jar (default: fetched with npm)")
     add("--wiremock-warmup", type=int, default=60, help="seconds of load before measuring it")

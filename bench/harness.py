@@ -180,9 +180,10 @@ class WrkRun:
 
 
 def wrk(url: str, connections: int, seconds: int, probe: Probe) -> WrkRun:
-    """Run wrk (one thread per connection up to 2, the machine's cores) and parse it."""
+    """Run wrk (one thread per connection, up to one per core) and parse its report."""
     header_args = [arg for header in probe.headers for arg in ("-H", header)]
-    command = ["wrk", f"-t{min(connections, 2)}", f"-c{connections}", f"-d{seconds}s"]
+    threads = min(connections, len(os.sched_getaffinity(0)))
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s"]
     try:
         out = subprocess.run(
             [*command, "--latency", *header_args, url + probe.path],
