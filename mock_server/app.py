@@ -57,6 +57,9 @@ class Settings:
     cors: bool = True
     #: Answer the hot reads before Flask dispatch (http/fast_path.py); same answers either way.
     fast_path: bool = True
+    #: Whether the HTTP server can drop a connection without answering (waitress can,
+    #: granian cannot): fault rules that do are refused otherwise.
+    can_drop_connections: bool = True
 
     @property
     def loopback_only(self) -> bool:
@@ -122,7 +125,7 @@ def create_app(store: Store, settings: Settings | None = None) -> Flask:
             field_chars=limits.journal_field_chars,
             field_items=limits.journal_field_items,
         ),
-        faults=FaultRules(initial.get("faults", [])),
+        faults=FaultRules(initial.get("faults", []), can_drop=settings.can_drop_connections),
         rate_limits=RateLimits(fixture_rate_limits(initial)),
         webhooks=webhooks,
         admin_token=settings.admin_token,

@@ -84,6 +84,9 @@ class Control:
                 exc.more,
                 bounds=self.report_bounds,
             ) from None
+        unsupported = self.faults.unsupported(fixture.get("faults", []), at="/faults")
+        if unsupported:
+            raise InvalidDocument("invalid_fixture", "The fixture was not loaded", unsupported)
         with self._lock:
             self.store.load(fixture)
             self.faults.load(fixture.get("faults", []))

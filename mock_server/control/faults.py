@@ -28,7 +28,14 @@ from chatlabels.contract.problems import DEFAULT_BOUNDS, ReportBounds
 from chatlabels.mock.http.errors import ApiError, InvalidDocument
 from chatlabels.mock.http.parsed_request import ParsedRequest
 
-__all__ = ["FaultPlan", "FaultRules"]
+__all__ = ["DROP_UNSUPPORTED", "FaultPlan", "FaultRules"]
+
+#: Why a rule that drops the connection is refused on a server that cannot do it.
+DROP_UNSUPPORTED = (
+    "drop_connection needs the waitress server: granian, the default of chatlabels serve, "
+    "always answers once the app has run; restart with --server waitress (or --server auto "
+    "with this rule in the fixture)"
+)
 
 #: The provider's documented error texts (contract section 2); other statuses use the
 #: HTTP reason phrase.
@@ -101,9 +108,22 @@ class _ActiveRule:
 class FaultRules:
     """The active rules (from the fixture and the control API) and their state."""
 
-    def __init__(self, rules: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, rules: list[dict[str, Any]] | None = None, *, can_drop: bool = True) -> None:
+        """``can_drop``: whether the server can drop a connection (else such rules are
+        refused, see ``unsupported``)."""
         self._lock = threading.Lock()
+        self._can_drop = can_drop
         self.load(rules or [])
+
+    def unsupported(self, rules: list[dict[str, Any]], *, at: str = "") -> list[tuple[str, str]]:
+        """``(json_pointer, reason)`` of each valid rule this server cannot apply."""
+        if self._can_drop:
+            return []
+        return [
+            (f"{at}/{i}/drop_connection", DROP_UNSUPPORTED)
+            for i, rule in enumerate(rules)
+            if isinstance(rule, dict) and rule.get("drop_connection")
+        ]
 
     def load(self, rules: list[dict[str, Any]]) -> None:
         """Replace every rule with ``rules`` (already valid); ``reset`` returns to them.
@@ -128,6 +148,7 @@ class FaultRules:
         with self._lock:
             taken = frozenset(active.rule["id"] for active in self._active)
             problems = rules_problems(rules, taken_ids=taken)
+            problems = problems or self.unsupported(rules)
             if problems:
                 raise InvalidDocument(
                     "invalid_fault_rule", "The fault rules were not added", problems, bounds=bounds

@@ -10,6 +10,11 @@ entry now keeps a bounded prefix of every big field (``field_chars`` of a text,
 ``field_items`` of a mapping or list: ``--journal-field-chars``, ``--journal-field-items``)
 and names the fields it cut in ``"cut"``, and the oldest entries go when all together pass
 ``max_bytes`` (their JSON size).
+
+The hot reads' entries are recorded ``later`` (``record_later``): what is known when the
+answer leaves (the prepared parts, the time, the headers) is kept, and the entry is built
+from it, by the same function as any other, the first time someone reads the journal. A
+read then costs the hot path no formatting; its size is estimated from the parts' lengths.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import itertools
 import json
 import threading
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from chatlabels.mock.limits import DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE, ServerLimits
@@ -49,6 +55,43 @@ def _bounded(value: Any, chars: int, items: int) -> tuple[Any, bool]:
     return value, False
 
 
+def _bounded_fields(entry: dict[str, Any], chars: int, items: int) -> tuple[dict[str, Any], int]:
+    """``entry`` with each field cut to its bounds (``"cut"`` naming them), and its size."""
+    fields, cut = {}, []
+    for name, value in entry.items():
+        fields[name], was_cut = _bounded(value, chars, items)
+        if was_cut:
+            cut.append(name)
+    if cut:
+        fields["cut"] = cut
+    return fields, len(json.dumps(fields, default=str))
+
+
+class _Later:
+    """An entry to be built when first read: its id, and the function that builds it."""
+
+    __slots__ = ("_build", "_entry", "id")
+
+    def __init__(self, entry_id: int, build: Callable[[], dict[str, Any]]) -> None:
+        self.id = entry_id
+        self._build: Callable[[], dict[str, Any]] | None = build
+        self._entry: dict[str, Any] | None = None
+
+    def entry(self, chars: int, items: int) -> dict[str, Any]:
+        """The entry, built and cut to ``chars``/``items`` on the first call (two readers at
+        once may both build it: building is pure, so either result is the same)."""
+        entry = self._entry
+        if entry is None:
+            build = self._build
+            if build is None:  # built meanwhile: ``_entry`` is set before ``_build`` is dropped
+                assert self._entry is not None
+                return self._entry
+            entry = {"id": self.id, **_bounded_fields(build(), chars, items)[0]}
+            self._entry = entry
+            self._build = None
+        return entry
+
+
 class RequestJournal:
     """A thread-safe ring of request entries (plain JSON-ready dicts), oldest first."""
 
@@ -67,7 +110,7 @@ class RequestJournal:
             )
         self._field_bounds = (field_chars, field_items)
         self._lock = threading.Lock()
-        self._entries: deque[dict[str, Any]] = deque()
+        self._entries: deque[dict[str, Any] | _Later] = deque()
         self._sizes: deque[int] = deque()
         self._maxlen = maxlen
         self.max_bytes = max_bytes
@@ -86,25 +129,27 @@ class RequestJournal:
 
     def record(self, entry: dict[str, Any]) -> dict[str, Any]:
         """Append a bounded copy of ``entry`` with a sequence ``id``; return what was stored."""
-        fields, cut = {}, []
-        for name, value in entry.items():
-            fields[name], was_cut = _bounded(value, *self._field_bounds)
-            if was_cut:
-                cut.append(name)
-        if cut:
-            fields["cut"] = cut
-        size = len(json.dumps(fields, default=str))
+        fields, size = _bounded_fields(entry, *self._field_bounds)
         with self._lock:
             stored = {"id": next(self._ids), **fields}
-            self._entries.append(stored)
-            self._sizes.append(size)
-            self._bytes += size
-            while len(self._entries) > self._maxlen or (
-                self._bytes > self.max_bytes and len(self._entries) > 1
-            ):
-                self._entries.popleft()
-                self._bytes -= self._sizes.popleft()
+            self._append(stored, size)
             return dict(stored)
+
+    def record_later(self, build: Callable[[], dict[str, Any]], *, size: int) -> None:
+        """Append the entry ``build()`` returns, built when first read; ``size`` estimates
+        its JSON size (``build`` must be pure: it may run more than once)."""
+        with self._lock:
+            self._append(_Later(next(self._ids), build), size)
+
+    def _append(self, entry: dict[str, Any] | _Later, size: int) -> None:
+        self._entries.append(entry)
+        self._sizes.append(size)
+        self._bytes += size
+        while len(self._entries) > self._maxlen or (
+            self._bytes > self.max_bytes and len(self._entries) > 1
+        ):
+            self._entries.popleft()
+            self._bytes -= self._sizes.popleft()
 
     def entries(
         self,
@@ -120,7 +165,9 @@ class RequestJournal:
         provider instance id or the WAHA session; ``method`` ignores case.
         """
         with self._lock:
-            snapshot = list(self._entries)
+            held = list(self._entries)
+        bounds = self._field_bounds
+        snapshot = [entry if isinstance(entry, dict) else entry.entry(*bounds) for entry in held]
         found = [
             dict(entry)
             for entry in snapshot

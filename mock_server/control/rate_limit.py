@@ -39,6 +39,9 @@ class RateLimits:
     ) -> None:
         self._lock = threading.Lock()
         self._clock = clock
+        #: Bumped by every change of the limits in force (hot-read answers cached under an
+        #: older version are stale: an instance may have gained a limit).
+        self.version = 0
         self.load(limits or {})
 
     def load(self, limits: dict[str, dict[str, Any]]) -> None:
@@ -47,6 +50,7 @@ class RateLimits:
             self._loaded = copy.deepcopy(limits)
             self._limits = copy.deepcopy(limits)
             self._seen: dict[str, deque[float]] = {}
+            self.version += 1
 
     def reset(self) -> None:
         self.load(self._loaded)
@@ -59,6 +63,7 @@ class RateLimits:
                 self._limits.pop(instance_id, None)
             else:
                 self._limits[instance_id] = dict(limit)
+            self.version += 1
 
     def get(self, instance_id: str) -> dict[str, Any] | None:
         with self._lock:

@@ -9,7 +9,6 @@ is the dialect's choice (``ErrorDialect``: ``provider/errors.py``, ``waha/errors
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -18,6 +17,7 @@ from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from chatlabels.contract.problems import DEFAULT_BOUNDS, ReportBounds, and_more
+from chatlabels.mock.http.logs import new_request_id
 from chatlabels.mock.state.errors import AnyDomainError, DomainError
 
 __all__ = ["ApiError", "ErrorDialect", "InvalidDocument", "register_error_handlers"]
@@ -123,7 +123,7 @@ def register_error_handlers(
     def handle_unexpected(exc: Exception) -> Response:
         # The id the request's journal entry and access-log line carry (a fresh one if the
         # failure came before the request hooks gave it one).
-        request_id = g.get("request_id") or uuid.uuid4().hex
+        request_id = g.get("request_id") or new_request_id()
         # The traceback goes through ``redact`` too (http/logs.py): a message may quote a secret.
         extra = {"request_id": request_id, "redact": redact}
         log.exception("internal error, request id %s", request_id, extra=extra)

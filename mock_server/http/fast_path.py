@@ -7,17 +7,23 @@ app's own JSON provider), the dialects' own error constructors give the 401 bodi
 request hooks' ``access_record`` and ``journal_entry`` record and log it. Whatever this path is not
 certain to answer exactly as Flask would (a fault rule, a rate limit, another method,
 parameter, header or body, any problem in the request) goes to Flask untouched.
-``tests/mock_server/test_fast_path.py`` sends generated requests through both and requires
-identical answers, journal entries and log lines.
+
+The decision is made once per distinct request and state: a ``Prepared`` answer (status,
+headers, body, the access record and journal fields) is kept under the request's path,
+query and credential headers, and used while the store's published snapshot and the rate
+limits are the ones it was made under. A repeated read then costs a dictionary look-up, a
+journal append (the entry is built when first read) and a log line.
+``tests/mock_server/test_fast_path.py`` sends generated requests through both paths and
+requires identical answers, journal entries and log lines.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 import time
-import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, cast
 
 from flask import Flask, Response
@@ -29,15 +35,15 @@ from chatlabels.mock.control.control import Control
 from chatlabels.mock.http.cors import Cors
 from chatlabels.mock.http.errors import ApiError
 from chatlabels.mock.http.hooks import access_record, journal_entry
+from chatlabels.mock.http.logs import AccessLog, AccessRecord, new_request_id
 from chatlabels.mock.http.parsed_request import ParsedRequest, parse_request
 from chatlabels.mock.provider.auth import invalid_token, provider_instance
 from chatlabels.mock.state.errors import DomainError
+from chatlabels.mock.state.snapshot import Snapshot
 from chatlabels.mock.waha.auth import working_session
 from chatlabels.mock.waha.errors import unauthorized
 
-__all__ = ["FastPath"]
-
-_access_log = logging.getLogger("chatlabels.access")
+__all__ = ["MAX_PREPARED", "FastPath"]
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -45,6 +51,27 @@ _HOT_PATH = re.compile(r"/v2/labels/chats/[^/]+|/api/[^/]+/labels/chats/[^/]+")
 #: Query strings read the same by any parser: no escapes, no "+", no ";".
 _PLAIN_QUERY = re.compile(r"[A-Za-z0-9._~=&-]*")
 _NO_BODY = frozenset({None, "", "0"})
+#: The environ keys werkzeug turns into request headers besides ``HTTP_*``.
+_CONTENT_KEYS = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
+#: Distinct requests whose answers are kept; beyond, the kept ones are forgotten (a client
+#: asking for ever new chats costs a full decision each time, never unbounded memory).
+MAX_PREPARED = 4096
+#: Bytes counted per journal entry besides its prepared fields and headers (time, id, ...).
+_ENTRY_OVERHEAD = 160
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The decision for one request under one state: an answer, or ``flask`` (None)."""
+
+    snapshot: Snapshot
+    limits_version: int
+    answer: tuple[str, list[tuple[str, str]], bytes] | None = None
+    parsed: ParsedRequest | None = None
+    record: AccessRecord | None = None
+    #: ``record.head()``: the access line up to its duration
+    head: str = ""
+    size: int = 0
 
 
 class FastPath:
@@ -52,8 +79,14 @@ class FastPath:
 
     def __init__(self, app: Flask, control: Control, flask_wsgi: WsgiApp, *, cors: Cors) -> None:
         self._control = control
+        self._store = control.store
+        self._faults = control.faults
+        self._rate_limits = control.rate_limits
+        self._journal = control.journal
         self._flask = flask_wsgi
         self._cors = cors
+        self._access_log = AccessLog()
+        self._prepared: dict[tuple[Any, ...], Prepared] = {}
 
         def render(document: Any) -> bytes:  # exactly what jsonify sends
             return cast(Response, app.json.response(document)).get_data()
@@ -66,38 +99,84 @@ class FastPath:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         started = time.perf_counter()
-        hot = (
-            environ.get("REQUEST_METHOD") == "GET"
-            and _HOT_PATH.fullmatch(environ.get("PATH_INFO", ""))
-            and _PLAIN_QUERY.fullmatch(environ.get("QUERY_STRING", ""))
-            and environ.get("CONTENT_LENGTH") in _NO_BODY
-            and "HTTP_TRANSFER_ENCODING" not in environ
-            and not self._control.faults.active
+        if (
+            environ.get("REQUEST_METHOD") != "GET"
+            or environ.get("CONTENT_LENGTH") not in _NO_BODY
+            or "HTTP_TRANSFER_ENCODING" in environ
+            or self._faults.active
+        ):
+            return self._flask(environ, start_response)
+        key = (
+            environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""),
+            environ.get("HTTP_X_API_KEY"),
+            environ.get("HTTP_ACCESS_TOKEN"),
         )
-        if not hot:
+        prepared = self._prepared.get(key)
+        if (
+            prepared is None
+            or prepared.snapshot is not self._store.published()
+            or prepared.limits_version != self._rate_limits.version
+        ):
+            prepared = self._prepare(environ, key)
+        if prepared.answer is None:
             return self._flask(environ, start_response)
-        path = environ["PATH_INFO"]
-        if not path.isascii():  # werkzeug re-decodes non-ASCII paths; leave those to it
-            return self._flask(environ, start_response)
+        status, headers, body = prepared.answer
+        start_response(status, list(headers))
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        request_id = new_request_id()
+        sent = {k: v for k, v in environ.items() if k[:5] == "HTTP_" or k in _CONTENT_KEYS}
+        size = prepared.size + sum(len(k) + len(v) for k, v in sent.items())
+        build = partial(_entry, prepared, elapsed_ms, request_id, sent, time.time())
+        self._journal.record_later(build, size=size)
+        assert prepared.record is not None
+        self._access_log.write(prepared.record, prepared.head, elapsed_ms, request_id)
+        return [body]
+
+    def _prepare(self, environ: dict[str, Any], key: tuple[Any, ...]) -> Prepared:
+        """Decide ``environ``'s answer under the state in force now, and keep it."""
+        snapshot, version = self._store.published(), self._rate_limits.version
+        prepared = self._decide(environ, snapshot, version) or Prepared(snapshot, version)
+        if len(self._prepared) >= MAX_PREPARED:
+            self._prepared.clear()
+        self._prepared[key] = prepared
+        return prepared
+
+    def _decide(
+        self, environ: dict[str, Any], snapshot: Snapshot, limits_version: int
+    ) -> Prepared | None:
+        path = environ.get("PATH_INFO", "")
+        if not (
+            _HOT_PATH.fullmatch(path)
+            and _PLAIN_QUERY.fullmatch(environ.get("QUERY_STRING", ""))
+            and path.isascii()  # werkzeug re-decodes non-ASCII paths; leave those to it
+        ):
+            return None
         chat = path.rsplit("/", 1)[1]
-        parsed = parse_request(self._control.store, Request(environ), view_args={"chat_id": chat})
-        answer = self._decide(parsed)
+        parsed = parse_request(self._store, Request(environ), view_args={"chat_id": chat})
+        answer = self._status_and_body(parsed, snapshot)
         if answer is None:
-            return self._flask(environ, start_response)
+            return None
         status, body = answer
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
         if self._cors.applies(path):
             headers.append(("Access-Control-Allow-Origin", "*"))
-        start_response(f"{status} {HTTP_STATUS_CODES[status].upper()}", headers)
-        elapsed_ms = (time.perf_counter() - started) * 1000
         redactor = self._control.redactor
-        record = access_record(parsed, status, elapsed_ms, uuid.uuid4().hex, redactor)
-        entry = journal_entry(record, parsed, EnvironHeaders(environ).items(), None, redactor)
-        self._control.journal.record(entry)
-        _access_log.info("%s", record)
-        return [body]
+        record = access_record(parsed, status, 0.0, "", redactor)
+        fields = journal_entry(record, parsed, (), None, redactor, at=0.0)
+        return Prepared(
+            snapshot,
+            limits_version,
+            (f"{status} {HTTP_STATUS_CODES[status].upper()}", headers, body),
+            parsed,
+            record,
+            record.head(),
+            size=len(str(fields)) + _ENTRY_OVERHEAD,
+        )
 
-    def _decide(self, parsed: ParsedRequest) -> tuple[int, bytes] | None:
+    def _status_and_body(
+        self, parsed: ParsedRequest, snapshot: Snapshot
+    ) -> tuple[int, bytes] | None:
         """``(status, body)`` when this path answers exactly as Flask would, else None."""
         caller = parsed.caller
         if not isinstance(caller.secret, str) or not caller.secret:
@@ -123,11 +202,7 @@ class FastPath:
         else:
             return None
         access = caller.access
-        if (
-            access is None
-            or parsed.chat is None
-            or self._control.rate_limits.get(access.id) is not None
-        ):
+        if access is None or parsed.chat is None or self._rate_limits.get(access.id) is not None:
             return None
         try:  # the dialect's own rules (WORKING, the engine's support, ...) decide, as in Flask
             if parsed.dialect == "provider":
@@ -136,10 +211,18 @@ class FastPath:
                 working_session(parsed, access.session)
         except (ApiError, DomainError):
             return None
-        body = self._control.store.published().chat_labels_body(
-            access.id, parsed.chat, self._render
-        )
+        body = snapshot.chat_labels_body(access.id, parsed.chat, self._render)
         return None if body is None else (200, body)
 
     def _answer(self, error: ApiError) -> tuple[int, bytes]:
         return error.status, self._render(error.body())
+
+
+def _entry(
+    prepared: Prepared, elapsed_ms: float, request_id: str, sent: dict[str, Any], at: float
+) -> dict[str, Any]:
+    """The journal entry of one hot read, as the Flask path would have recorded it."""
+    assert prepared.record is not None and prepared.parsed is not None
+    record = replace(prepared.record, duration_ms=round(elapsed_ms, 1), request_id=request_id)
+    headers = EnvironHeaders(sent).items()
+    return journal_entry(record, prepared.parsed, headers, None, record.redactor, at=at)

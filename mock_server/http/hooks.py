@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -27,13 +26,13 @@ from werkzeug.exceptions import HTTPException
 from chatlabels.contract.value_redaction import ValueRedactor
 from chatlabels.mock.control.control import Control
 from chatlabels.mock.control.faults import FaultPlan
-from chatlabels.mock.http.logs import AccessRecord
+from chatlabels.mock.http.logs import ACCESS_LOGGER, AccessRecord, new_request_id
 from chatlabels.mock.http.parsed_request import ParsedRequest, current_request, parse_request
 from chatlabels.mock.http.redaction import REDACTED, is_secret, redact_headers
 
 __all__ = ["access_record", "install_request_hooks", "journal_entry"]
 
-log = logging.getLogger("chatlabels.access")
+log = logging.getLogger(ACCESS_LOGGER)
 
 
 class _DroppedConnection:
@@ -67,7 +66,7 @@ def install_request_hooks(
     def before() -> Response | None:
         g.started = time.perf_counter()
         # One id per request, quoted by its journal entry, its log line and a 500's message.
-        g.request_id = uuid.uuid4().hex
+        g.request_id = new_request_id()
         g.parsed_request = parsed = parse_request(store, request, view_args=request.view_args)
         if not parsed.emulated or is_preflight(parsed.method, parsed.path):
             return None
@@ -97,7 +96,9 @@ def install_request_hooks(
         record = access_record(parsed, status, elapsed_ms, g.request_id, redactor)
         if parsed.emulated:
             body = _body_text(redactor)
-            entry = journal_entry(record, parsed, request.headers.items(), body, redactor, plan)
+            entry = journal_entry(
+                record, parsed, request.headers.items(), body, redactor, plan, at=time.time()
+            )
             journal.record(entry)
         # The dashboard reads /__admin/ every second; at info those reads would drown the
         # requests a user is watching for.
@@ -156,15 +157,18 @@ def journal_entry(
     body: str | None,
     redactor: ValueRedactor,
     plan: FaultPlan | None = None,
+    *,
+    at: float,
 ) -> dict[str, Any]:
-    """The journal entry of a request: its access record plus headers and body, redacted
-    by name and by value (``body`` is redacted already: before it was cut)."""
+    """The journal entry of a request answered at ``at`` (``time.time()``): its access
+    record plus headers and body, redacted by name and by value (``body`` is redacted
+    already: before it was cut)."""
 
     def redact(text: str | None) -> str | None:
         return None if text is None else redactor.redact(text)
 
     return {
-        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "time": datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds"),
         "method": record.method,
         "path": record.path,
         "query": record.query,

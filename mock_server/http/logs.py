@@ -7,37 +7,60 @@ instance, request id) and renders itself as the text line, so a logger nobody co
 pieces go through the app's ``ValueRedactor`` again once percent-encoded. ``JsonFormatter``
 writes any record as one JSON object per line, the access fields at top level; the request id
 is the one the journal entry and a 500's message quote, so the three can be joined.
+
+Speed: ``logging`` costs about 30 us a line (a ``LogRecord``, the caller's frame, a lock, a
+write and a flush), more than a hot read itself. ``chatlabels serve`` therefore logs through
+``BufferedStreamHandler`` (lines gathered and written together, at most ``FLUSH_SECONDS``
+late; warnings at once), and ``AccessLog`` hands the hot path's lines straight to it when it
+is the only place they go, formatted exactly as ``logging`` would (tests/mock_server/
+test_logs.py compares both). Anyone else's handler (pytest's, an embedding app's) gets the
+record through ``logging`` as before.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
-from dataclasses import dataclass, field, fields
+import threading
+import time
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import quote
 
 from chatlabels.contract.value_redaction import NO_SECRETS, ValueRedactor
 from chatlabels.mock.http.redaction import REDACTED
 
 __all__ = [
+    "ACCESS_LOGGER",
+    "FLUSH_SECONDS",
     "LOG_FORMATS",
     "LOG_LEVELS",
+    "AccessLog",
     "AccessRecord",
+    "BufferedStreamHandler",
     "JsonFormatter",
     "TextFormatter",
     "configure_logging",
+    "new_request_id",
 ]
 
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
+ACCESS_LOGGER = "chatlabels.access"
+
 #: Characters logged as they are in a path, and in a query name or value; anything else is
 #: percent-encoded, so a %0A in a request cannot forge a second log line.
 _PATH_SAFE = "/@:+,;=-._~!$&'()*"
 _VALUE_SAFE = "/@:+,;-._~!$'()*"
+
+
+def new_request_id() -> str:
+    """A fresh request id: 32 random hex digits, quoted by the journal, the log and a 500."""
+    return os.urandom(16).hex()
 
 
 @dataclass(frozen=True)
@@ -70,6 +93,11 @@ class AccessRecord:
         return quoted if "%" not in quoted else self.redactor.redact(quoted)
 
     def __str__(self) -> str:
+        line = f"{self.head()} {self.duration_ms:.1f}ms"
+        return line + (f" (refused before the app: {self.refused})" if self.refused else "")
+
+    def head(self) -> str:
+        """The line up to its duration: ``METHOD PATH?QUERY STATUS`` (hot reads cache it)."""
         pairs = [
             f"{self._quote(name, _VALUE_SAFE)}={self._quote(value, _VALUE_SAFE)}"
             for name, values in self.query.items()
@@ -78,8 +106,7 @@ class AccessRecord:
         query = "?" + "&".join(pairs) if pairs else ""
         status = "dropped" if self.status is None else self.status
         path = self._quote(self.path, _PATH_SAFE)
-        line = f"{self.method} {path}{query} {status} {self.duration_ms:.1f}ms"
-        return line + (f" (refused before the app: {self.refused})" if self.refused else "")
+        return f"{self.method} {path}{query} {status}"
 
 
 def _access(record: logging.LogRecord) -> AccessRecord | None:
@@ -102,6 +129,23 @@ class TextFormatter(logging.Formatter):
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(name)s %(message)s")
+        self._second: tuple[int, str] = (-1, "")
+
+    def access_line(
+        self, created: float, template: AccessRecord, head: str, duration_ms: float, request_id: str
+    ) -> str:
+        """What ``format`` gives for ``template`` with this duration and request id, logged
+        at ``created`` on chatlabels.access; ``head`` is ``template.head()``, kept by the
+        caller. No ``LogRecord`` is built, and ``asctime`` is formatted once a second."""
+        second = int(created)
+        if self._second[0] != second:
+            self._second = (second, time.strftime(self.default_time_format, time.localtime(second)))
+        msecs = int((created - second) * 1000)
+        if template.refused:  # never on a hot read: the whole line, the slow way
+            message = str(replace(template, duration_ms=duration_ms))
+        else:
+            message = f"{head} {duration_ms:.1f}ms"
+        return f"{self._second[1]},{msecs:03d} {ACCESS_LOGGER} {message}"
 
     def format(self, record: logging.LogRecord) -> str:
         _redact_exception(self, record)
@@ -112,12 +156,7 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, and the access fields."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
+        line = self._fields(record.created, record.levelname, record.name, record.getMessage())
         access = _access(record)
         if access is not None:
             line.update(access.fields())
@@ -129,15 +168,148 @@ class JsonFormatter(logging.Formatter):
             line["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)
 
+    def access_line(
+        self, created: float, template: AccessRecord, head: str, duration_ms: float, request_id: str
+    ) -> str:
+        """What ``format`` gives for ``template`` with this duration and request id, logged
+        at ``created`` on chatlabels.access."""
+        record = replace(template, duration_ms=duration_ms, request_id=request_id)
+        line = self._fields(created, "INFO", ACCESS_LOGGER, str(record))
+        line.update(record.fields())
+        return json.dumps(line, ensure_ascii=False)
 
-def configure_logging(*, log_format: str, level: str) -> None:
-    """Send every chatlabels log line to stderr in ``log_format`` from ``level`` up."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    @staticmethod
+    def _fields(created: float, level: str, logger: str, message: str) -> dict[str, Any]:
+        return {
+            "time": datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds"),
+            "level": level.lower(),
+            "logger": logger,
+            "message": message,
+        }
+
+
+#: How late a buffered line may reach the stream (warnings and errors are written at once).
+FLUSH_SECONDS = 0.1
+#: Buffered text beyond which lines are written at once, whatever the time.
+_FLUSH_CHARS = 64 * 1024
+
+
+class BufferedStreamHandler(logging.Handler):
+    """A stream handler that gathers lines and writes them together.
+
+    One write and flush per line would cost a system call for every request; here a
+    background thread writes what gathered every ``FLUSH_SECONDS``, a full buffer or a
+    warning is written at once, and ``flush``/``close`` (``logging.shutdown`` at exit) write
+    the rest, so no line is lost and the order is kept.
+    """
+
+    def __init__(self, stream: TextIO, formatter: TextFormatter | JsonFormatter) -> None:
+        super().__init__()
+        self.setFormatter(formatter)
+        self.line_formatter = formatter
+        self._stream = stream
+        self._pending: list[str] = []
+        self._pending_chars = 0
+        self._buffer_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closed = False
+        self._writer: threading.Thread | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.write_line(self.format(record), urgent=record.levelno >= logging.WARNING)
+        except Exception:  # logging's contract: a failing handler reports, never raises
+            self.handleError(record)
+
+    def write_line(self, line: str, *, urgent: bool = False) -> None:
+        with self._buffer_lock:
+            self._pending.append(line)
+            self._pending_chars += len(line)
+            full = self._pending_chars >= _FLUSH_CHARS
+            if self._writer is None and not self._closed:
+                self._writer = threading.Thread(
+                    target=self._write_periodically, name="chatlabels-log", daemon=True
+                )
+                self._writer.start()
+        if urgent or full or self._closed:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._buffer_lock:
+            lines, self._pending, self._pending_chars = self._pending, [], 0
+            if lines:
+                self._stream.write("\n".join(lines) + "\n")
+            self._stream.flush()
+
+    def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+        self.flush()
+        super().close()
+
+    def _write_periodically(self) -> None:
+        while not self._wake.wait(FLUSH_SECONDS):
+            try:
+                self.flush()
+            except (OSError, ValueError):  # the stream went away (closed pipe, shutdown)
+                return
+
+
+class AccessLog:
+    """Writes the hot path's access lines: straight into chatlabels' own buffered handler
+    when that is where they would end up anyway, else through ``logging``."""
+
+    def __init__(self) -> None:
+        self._logger = logging.getLogger(ACCESS_LOGGER)
+        self._chain = (self._logger, self._logger.parent or logging.getLogger())
+        self._root = logging.getLogger()
+
+    def write(self, template: AccessRecord, head: str, duration_ms: float, request_id: str) -> None:
+        """Log ``template`` with this duration and id; ``head`` is ``template.head()``."""
+        if not self._logger.isEnabledFor(logging.INFO):
+            return
+        duration_ms = round(duration_ms, 1)
+        handler = self._direct_handler()
+        if handler is None:
+            record = replace(template, duration_ms=duration_ms, request_id=request_id)
+            self._logger.info("%s", record)
+        else:
+            line = handler.line_formatter.access_line(
+                time.time(), template, head, duration_ms, request_id
+            )
+            handler.write_line(line)
+
+    def _direct_handler(self) -> BufferedStreamHandler | None:
+        """The root's one handler when it is ours and nothing on the way filters or adds."""
+        handlers = self._root.handlers
+        if len(handlers) != 1 or self._root.filters:
+            return None
+        handler = handlers[0]
+        if type(handler) is not BufferedStreamHandler or handler.filters:
+            return None
+        if handler.level > logging.INFO:
+            return None
+        for logger in self._chain:
+            if logger is self._root:
+                break
+            if logger.handlers or logger.filters or not logger.propagate or logger.disabled:
+                return None
+        return handler
+
+
+def configure_logging(*, log_format: str, level: str, stream: TextIO | None = None) -> None:
+    """Send every log line to ``stream`` (stderr) in ``log_format`` from ``level`` up."""
+    formatter = JsonFormatter() if log_format == "json" else TextFormatter()
+    handler = BufferedStreamHandler(stream or sys.stderr, formatter)
     root = logging.getLogger()
+    for old in root.handlers:
+        if isinstance(old, BufferedStreamHandler):  # ours, from an earlier call: write its rest
+            old.close()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # waitress's own notices ("Task queue depth is N" under load) are not errors: shown at
-    # info and below, silenced from warning up (--quiet); its errors always shown.
-    waitress = logging.WARNING if root.level < logging.WARNING else logging.ERROR
-    logging.getLogger("waitress").setLevel(waitress)
+    # The servers' own notices (waitress's "Task queue depth is N" under load, granian's
+    # "Started worker-1") are not the user's business: their warnings are shown, and with
+    # --quiet (level warning) only their errors.
+    quieter = logging.WARNING if root.level < logging.WARNING else logging.ERROR
+    for server in ("waitress", "granian", "_granian"):
+        logging.getLogger(server).setLevel(quieter)

@@ -28,6 +28,8 @@ from chatlabels.mock.limits import (
 
 __all__ = ["MAX_THREADS", "add_fixtures_command", "add_serve_command"]
 
+#: ``--server`` values (serving/server.py ``SERVERS``, and ``auto`` choosing between them).
+SERVER_CHOICES = ("auto", "granian", "waitress")
 #: More worker threads than this buy nothing on one process and one lock.
 MAX_THREADS = 256
 #: Seconds between two looks at a watched fixture file, and the shortest allowed.
@@ -56,6 +58,15 @@ def add_serve_command(commands: argparse._SubParsersAction[Any]) -> None:
     )
     serve.add_argument(
         "--threads", type=int, default=8, help=f"worker threads, 1..{MAX_THREADS} (default 8)"
+    )
+    serve.add_argument(
+        "--server",
+        choices=SERVER_CHOICES,
+        default="auto",
+        help="HTTP server: granian (fast, Rust core) cannot drop a connection without an "
+        "answer (fault rules with drop_connection are refused) and answers malformed HTTP "
+        "itself with an empty body; waitress does both, about ten times slower; auto "
+        "(default) is granian unless the fixture has a drop_connection rule",
     )
     serve.add_argument(
         "--admin-token",
@@ -231,6 +242,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         threads=args.threads,
+        server_name=args.server,
         admin_token=args.admin_token or None,
         quiet=args.quiet,
         log_format=args.log_format,

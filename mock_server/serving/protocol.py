@@ -18,11 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import json
-import logging
 import socket
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -31,15 +28,18 @@ from waitress.parser import HTTPRequestParser
 from waitress.task import ErrorTask
 from waitress.utilities import Error
 
-from chatlabels.contract.value_redaction import NO_SECRETS, ValueRedactor
-from chatlabels.mock.app import app_state
-from chatlabels.mock.http.errors import ApiError, ErrorDialect
-from chatlabels.mock.http.logs import AccessRecord
+from chatlabels.mock.http.errors import ErrorDialect
 from chatlabels.mock.limits import ServerLimits
+from chatlabels.mock.serving.refusals import (
+    Refusal,
+    count_refusal,
+    is_admin,
+    log_refusal,
+    redactor_of,
+    refusal_body,
+)
 
 __all__ = ["limit_server"]
-
-log = logging.getLogger("chatlabels.access")
 
 #: Reads of at most 64 KiB drained from a connection being closed (4 MiB in all).
 _DRAIN_READS = 64
@@ -56,16 +56,12 @@ _REFUSALS = {
 }
 
 
-class _Refusal(Error):  # type: ignore[misc]
-    """A request refused by a bound of ours, with the envelope's code and message."""
+class _Refused(Error):  # type: ignore[misc]
+    """waitress's error for a request refused by a bound of ours (refusals.py)."""
 
-    def __init__(self, code: int, reason: str, error: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.reason, self.error, self.message = code, reason, error, message
-
-
-def _is_admin(path: str) -> bool:
-    return path == "/__admin" or path.startswith("/__admin/")
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.message)
+        self.code, self.reason, self.refusal = refusal.status, refusal.reason, refusal
 
 
 def _parser_class(limits: ServerLimits, adj: Any) -> type[HTTPRequestParser]:
@@ -79,58 +75,30 @@ def _parser_class(limits: ServerLimits, adj: Any) -> type[HTTPRequestParser]:
         def parse_header(self, header_plus: bytes) -> None:
             super().parse_header(header_plus)
             # Read by received() right after this returns, for Content-Length and chunks.
-            self.adj = by_path[_is_admin(self.path)]
+            self.adj = by_path[is_admin(self.path)]
             fields = sum(1 for line in header_plus.split(b"\n")[1:] if line.strip())
             params = sum(1 for part in self.query.split("&") if part)
-            if fields > limits.max_headers:
-                self._refuse(
-                    431,
-                    "Request Header Fields Too Large",
-                    "headers_too_large",
-                    f"{fields} header fields; at most {limits.max_headers} are read.",
-                )
-            elif params > limits.max_query_params:
-                self._refuse(
-                    400,
-                    "Bad Request",
-                    "invalid_parameter",
-                    f"{params} query parameters; at most {limits.max_query_params} are read.",
-                )
-
-        def _refuse(self, code: int, reason: str, error: str, message: str) -> None:
-            self.error = _Refusal(code, reason, error, message)
-            self.completed = True
+            refusal = count_refusal(fields, params, limits)
+            if refusal is not None:
+                self.error = _Refused(refusal)
+                self.completed = True
 
     return Parser
 
 
-def _redactor_of(application: Any) -> ValueRedactor:
-    """The known secrets of the chatlabels app being served (none for another WSGI app).
-
-    waitress wraps the app it was given in its proxy-headers middleware (a closure), so the
-    app is looked for among the closure's cells too.
-    """
-    cells = getattr(application, "__closure__", None) or ()
-    for candidate in (application, *(c.cell_contents for c in cells)):
-        try:
-            return app_state(candidate).control.redactor
-        except (TypeError, AttributeError):
-            continue
-    return NO_SECRETS
-
-
 def _error_task_class(
-    limits: ServerLimits, dialect_for: Callable[[str], ErrorDialect]
+    limits: ServerLimits, dialect_for: Callable[[str], ErrorDialect], app: Any
 ) -> type[ErrorTask]:
     class JsonErrorTask(ErrorTask):  # type: ignore[misc]
         """waitress's refusal of a request, answered and logged as the app would."""
 
         def execute(self) -> None:
             started = time.perf_counter()
+            redactor = redactor_of(app)  # the secrets known now
             error = self.request.error
             path = getattr(self.request, "path", None) or "/"  # unset if the line was bad
-            if isinstance(error, _Refusal):
-                code, message = error.error, error.message
+            if isinstance(error, _Refused):
+                refusal = error.refusal
             else:
                 code, template = _REFUSALS.get(error.code, ("internal_error", "{detail}."))
                 message = template.format(
@@ -138,26 +106,16 @@ def _error_task_class(
                     body=self.request.adj.max_request_body_size - 1,
                     header=limits.max_header_bytes,
                 )
-            redactor = _redactor_of(self.channel.server.application)
-            path = redactor.redact(path)
-            answer = dialect_for(path).api(ApiError(error.code, code, message))
-            body = json.dumps(redactor.redact_json(answer.body())).encode()
+                refusal = Refusal(error.code, error.reason, code, message)
+            body = refusal_body(refusal, path, dialect_for, redactor)
             self.status = f"{error.code} {error.reason}"
             self.response_headers.append(("Content-Type", "application/json"))
             self.set_close_on_finish()
             self.content_length = len(body)
             self.write(body)
-            record = AccessRecord(
-                method=(getattr(self.request, "command", None) or "-")[:16],
-                path=path[:200],
-                query={},
-                status=error.code,
-                duration_ms=round((time.perf_counter() - started) * 1000, 1),
-                request_id=uuid.uuid4().hex,
-                refused=code,
-                redactor=redactor,
-            )
-            log.info("%s", record)
+            method = getattr(self.request, "command", None) or "-"
+            elapsed = (time.perf_counter() - started) * 1000
+            log_refusal(method, path, error.code, refusal.error, elapsed, redactor)
 
     return JsonErrorTask
 
@@ -193,15 +151,17 @@ def _channel_class(limits: ServerLimits, parser: type, error_task: type) -> type
 
 
 def limit_server(
-    server: Any, limits: ServerLimits, dialect_for: Callable[[str], ErrorDialect]
+    server: Any, limits: ServerLimits, dialect_for: Callable[[str], ErrorDialect], app: Any
 ) -> None:
-    """Apply ``limits`` to a waitress server built by ``create_server``.
+    """Apply ``limits`` to a waitress server built by ``create_server`` for ``app`` (whose
+    known secrets the refusals redact).
 
     waitress picks the server class itself; its hooks (``channel_class``, ``maintenance``,
     ``readable``) are set on the instance.
     """
     parser = _parser_class(limits, server.adj)
-    server.channel_class = _channel_class(limits, parser, _error_task_class(limits, dialect_for))
+    error_task = _error_task_class(limits, dialect_for, app)
+    server.channel_class = _channel_class(limits, parser, error_task)
     waitress_readable = server.readable
 
     def maintenance(now: float) -> None:

@@ -1,10 +1,14 @@
-"""Serving the app: waitress, one process, many threads, one consistent state.
+"""Serving the app: one process, one consistent state, on one of two HTTP servers.
 
-Why waitress: it was measured against cheroot, gunicorn, granian and Werkzeug on these
-machines (see bench/README.md). State lives in one in-process ``Store`` behind one lock, so
-the server must be a single process; among single-process servers waitress gave the best
-throughput and p99, binds port 0 and reports the real port, accepts an app object rather
-than an import string, and can run inside a test process in a background thread.
+State lives in one in-process ``Store``, so the server runs in the mock's own process, on
+threads. Two servers can carry it (measured in bench/README.md):
+
+- granian (granian_server.py), the default of ``chatlabels serve``: a Rust HTTP core, about
+  ten times waitress's throughput; it cannot drop a connection without answering;
+- waitress (waitress_server.py): pure Python, every fault kind, malformed HTTP answered in
+  JSON; the pytest plugin's and ``MockServer``'s default.
+
+``choose_server`` picks granian unless the fixture needs what only waitress does.
 """
 
 from __future__ import annotations
@@ -14,141 +18,42 @@ import logging
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from waitress import wasyncore
-from waitress.server import BaseWSGIServer, create_server
-
-from chatlabels.mock.app import Settings, app_state, create_app, error_dialect
+from chatlabels.mock.app import Settings, app_state, create_app
+from chatlabels.mock.control.faults import FaultRules
 from chatlabels.mock.http.logs import configure_logging
 from chatlabels.mock.limits import DEFAULT_JOURNAL_SIZE, ServerLimits
-from chatlabels.mock.serving.protocol import limit_server
+from chatlabels.mock.serving.granian_server import GranianThread
+from chatlabels.mock.serving.waitress_server import WaitressThread
 from chatlabels.mock.serving.watch import FixtureWatcher
 from chatlabels.mock.state.store import Store
 
-__all__ = ["MockServer", "WaitressThread", "serve"]
+__all__ = ["SERVERS", "MockServer", "choose_server", "serve"]
+
+#: The HTTP servers a mock can run on, by their ``--server`` name.
+SERVERS: dict[str, type[GranianThread] | type[WaitressThread]] = {
+    "granian": GranianThread,
+    "waitress": WaitressThread,
+}
+
+
+def choose_server(name: str, fixture: dict[str, Any]) -> str:
+    """``name``, or for ``auto`` granian unless a fault rule of ``fixture`` drops a
+    connection (which only waitress can do)."""
+    if name != "auto":
+        return name
+    drops = any(rule.get("drop_connection") for rule in fixture.get("faults", []))
+    return "waitress" if drops else "granian"
+
 
 log = logging.getLogger("chatlabels")
 
 
-class WaitressThread:
-    """Any WSGI app on waitress, on a real socket, served by a background thread.
-
-    The socket listens as soon as this is built (port 0 picks a free one), so ``url`` is
-    usable before ``start()``. ``stop()`` is safe with requests in flight.
-    """
-
-    def __init__(
-        self,
-        app: Any,
-        *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        threads: int = 8,
-        limits: ServerLimits | None = None,
-    ):
-        limits = limits or ServerLimits()
-        self._server = create_server(
-            app,
-            host=host,
-            port=port,
-            threads=threads,
-            ident="chatlabels",
-            clear_untrusted_proxy_headers=True,
-            expose_tracebacks=False,
-            # A backstop: protocol.limit_server closes idle connections before this is hit.
-            connection_limit=limits.max_connections + 16,
-            channel_timeout=limits.idle_timeout,
-            cleanup_interval=1,  # how often timeouts are checked
-            max_request_header_size=limits.max_header_bytes,
-            max_request_body_size=limits.max_admin_body_bytes + 1,
-            asyncore_use_poll=True,  # select() fails beyond descriptor 1023
-        )
-        self._listeners = [s for s in self._server._map.values() if isinstance(s, BaseWSGIServer)]
-        for listener in self._listeners:
-            limit_server(listener, limits, error_dialect)
-        self.host = host
-        self.port: int = self._server.effective_port
-        self._thread: threading.Thread | None = None
-        self._loop_done = threading.Event()
-        self._loop_done.set()
-
-    @property
-    def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
-
-    def run(self) -> None:
-        """Serve in this thread until ``stop()`` (from another thread)."""
-        self._loop_done.clear()
-        try:
-            self._server.run()
-        finally:
-            self._loop_done.set()
-
-    def start(self) -> None:
-        self._loop_done.clear()
-        self._thread = threading.Thread(target=self.run, name="chatlabels", daemon=True)
-        self._thread.start()
-
-    def drain(self, grace: float) -> bool:
-        """Stop accepting and close idle connections, then wait up to ``grace`` seconds for
-        the requests in flight to be answered; False when some were not."""
-
-        def stop_listening() -> None:
-            for listener in self._listeners:
-                # Not listener.close(): waitress's also closes the trigger the loop needs.
-                wasyncore.dispatcher.close(listener)
-                for channel in list(listener.active_channels.values()):
-                    if not channel.requests:
-                        channel.will_close = True
-
-        if not self._loop_done.is_set():
-            self._server.trigger.pull_trigger(stop_listening)
-        deadline = time.monotonic() + grace
-        while self._busy():
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.05)
-        return True
-
-    def _busy(self) -> bool:
-        tasks = self._server.task_dispatcher
-        with tasks.lock:
-            if tasks.active_count or tasks.queue:
-                return True
-        channels = [c for listener in self._listeners for c in listener.active_channels.values()]
-        return any(c.requests or c.total_outbufs_len for c in channels)
-
-    def stop(self, *, timeout: float = 5.0) -> None:
-        """Close every connection and the listener, stop the worker threads (waiting up to
-        ``timeout`` seconds for requests in flight)."""
-        server = self._server
-        # In-flight requests finish first, while the loop and its trigger still run: a
-        # worker thread that outlived the loop would write to a closed (or reused) trigger.
-        server.task_dispatcher.shutdown(timeout=timeout)
-        if not self._loop_done.is_set():
-            try:
-                # Close the sockets from inside the event loop, so it exits instead of
-                # polling descriptors closed under it by another thread.
-                server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-            except OSError:
-                pass  # the trigger is gone already (seen under load): close from here
-            else:
-                self._loop_done.wait(timeout=5)
-        if server._map:
-            wasyncore.close_all(server._map)
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-
 class MockServer:
-    """A mock listening on a real socket: its store, its app and the waitress server.
+    """A mock listening on a real socket: its store, its app and its HTTP server.
 
     Used by ``chatlabels serve`` (in the foreground) and by tests and the pytest plugin
     (in a background thread, ``start()`` / ``stop()``).
@@ -163,15 +68,22 @@ class MockServer:
         threads: int = 8,
         admin_token: str | None = None,
         journal_size: int = DEFAULT_JOURNAL_SIZE,
+        server: str = "waitress",
         **options: Any,
     ) -> None:
-        """``options`` are the other ``Settings`` fields (``public_hosts``, long-poll caps)."""
+        """``server`` names one of ``SERVERS``; ``options`` are the other ``Settings``
+        fields (``public_hosts``, long-poll caps)."""
         self.store = Store(fixture)
         settings = Settings(
-            host=host, admin_token=admin_token, journal_size=journal_size, **options
+            host=host,
+            admin_token=admin_token,
+            journal_size=journal_size,
+            can_drop_connections=server == "waitress",
+            **options,
         )
         self.app = create_app(self.store, settings)
-        self._serving = WaitressThread(
+        self.server_name = server
+        self._serving = SERVERS[server](
             self.app, host=host, port=port, threads=threads, limits=settings.limits
         )
         self.host = host
@@ -238,6 +150,7 @@ def serve(
     host: str,
     port: int,
     threads: int,
+    server_name: str = "auto",
     admin_token: str | None,
     quiet: bool,
     log_format: str,
@@ -247,13 +160,27 @@ def serve(
     watch_interval: float,
 ) -> int:
     """Run ``chatlabels serve`` in the foreground until SIGINT or SIGTERM; with ``watch``,
-    reload that fixture file whenever it changes."""
+    reload that fixture file whenever it changes. ``server_name``: ``--server``."""
+    chosen = choose_server(server_name, fixture)
+    if chosen == "granian":
+        problems = FaultRules(can_drop=False).unsupported(fixture.get("faults", []), at="/faults")
+        for pointer, reason in problems[:1]:
+            print(
+                f"chatlabels serve: --server granian: fixture {pointer}: {reason}", file=sys.stderr
+            )
+            return 2
     configure_logging(log_format=log_format, level=log_level or ("warning" if quiet else "info"))
     limits = options.get("limits") or ServerLimits()
     _make_room_for(limits.max_connections)
     try:
         server = MockServer(
-            fixture, host=host, port=port, threads=threads, admin_token=admin_token, **options
+            fixture,
+            host=host,
+            port=port,
+            threads=threads,
+            server=chosen,
+            admin_token=admin_token,
+            **options,
         )
     except OSError as exc:
         print(f"chatlabels: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
@@ -284,6 +211,7 @@ def serve(
     if watch is not None:
         watcher = FixtureWatcher(watch, app_state(server.app).control, interval=watch_interval)
         watcher.start()
+    log.info("chatlabels: HTTP server %s", chosen)
     print(f"chatlabels serving on {server.url}", flush=True)
     server.serve_forever()
     if stopper.is_alive():

@@ -16,7 +16,7 @@ from flask import Flask, Response, jsonify, request
 
 from chatlabels.contract.chat_ids import canonical_chat_id
 from chatlabels.contract.schemas import PALETTE
-from chatlabels.mock.serving.server import WaitressThread
+from chatlabels.mock.serving.waitress_server import WaitressThread
 
 INSTANCE_ID = "42"
 TOKEN = "tok-S3cr3t-Xq9vZ7"  # long and distinctive: grep for it in every output

@@ -156,10 +156,11 @@ def test_secrets_are_shown_to_the_admin_token_only_on_request(start_server) -> N
     assert anonymous.status_code == 401 and ADMIN_TOKEN not in anonymous.text
 
 
-def test_long_polls_cannot_starve_the_api(start_server) -> None:
+@pytest.mark.parametrize("server_name", ["waitress", "granian"])
+def test_long_polls_cannot_starve_the_api(start_server, server_name: str) -> None:
     """20 parallel long-polls (any web page can start them with <img> tags): at most
     max_long_polls wait, the others are refused at once, and the API stays responsive."""
-    server = start_server(max_long_polls=2, max_wait_seconds=3.0)
+    server = start_server(max_long_polls=2, max_wait_seconds=3.0, server=server_name)
     url = f"{server.url}/__admin/webhooks"
     with ThreadPoolExecutor(max_workers=20) as pool:
         polls = [

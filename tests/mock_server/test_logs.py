@@ -8,7 +8,8 @@ import json
 import logging
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,9 @@ import pytest
 import requests
 
 from chatlabels.mock import parse_fixture
-from chatlabels.mock.app import create_app
-from chatlabels.mock.http.logs import JsonFormatter
-from chatlabels.mock.serving.server import WaitressThread
+from chatlabels.mock.app import Settings, create_app
+from chatlabels.mock.http.logs import FLUSH_SECONDS, LOG_FORMATS, JsonFormatter, configure_logging
+from chatlabels.mock.serving.waitress_server import WaitressThread
 from chatlabels.mock.state.store import Store
 from tests.conftest import default_fixture_data
 
@@ -128,3 +129,86 @@ def test_a_500_quotes_the_request_id_of_its_log_lines(failing_server: Any) -> No
     assert failure["request_id"] == access["request_id"]
     assert failure["request_id"] in answer.json()["message"]
     assert "RuntimeError: a bug" in failure["exception"]
+
+
+@pytest.fixture
+def configured_log() -> Iterator[Callable[[str], io.StringIO]]:
+    """``configure_logging`` as ``chatlabels serve`` calls it, into a string; the root
+    logger's handlers (pytest's) are given back afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+
+    def configure(log_format: str) -> io.StringIO:
+        stream = io.StringIO()
+        configure_logging(log_format=log_format, level="info", stream=stream)
+        return stream
+
+    yield configure
+    for handler in root.handlers:
+        handler.close()
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def _without_time_duration_and_id(line: str, log_format: str) -> Any:
+    if log_format == "json":
+        document = json.loads(line)
+        for varying in ("time", "duration_ms", "request_id"):
+            document.pop(varying)
+        document["message"] = document["message"].rsplit(" ", 1)[0]
+        return document
+    assert line[:4].isdigit() and line.endswith("ms")
+    return line[24:].rsplit(" ", 1)[0]  # after "YYYY-MM-DD HH:MM:SS,mmm ", before the duration
+
+
+@pytest.mark.parametrize("log_format", LOG_FORMATS)
+def test_hot_reads_write_their_lines_directly_as_logging_would(
+    configured_log: Callable[[str], io.StringIO], log_format: str
+) -> None:
+    """The fast path hands its lines straight to the handler ``chatlabels serve`` installs,
+    building no ``LogRecord``; each line must read exactly as ``logging`` writes the same
+    request's line on the Flask path (its time, duration and request id aside)."""
+    stream = configured_log(log_format)
+    made: list[str] = []
+    factory = logging.getLogRecordFactory()
+
+    def counting(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        made.append(record.name)
+        return record
+
+    logging.setLogRecordFactory(counting)
+    try:
+        lines = {}
+        for fast in (True, False):
+            app = create_app(Store(parse_fixture(default_fixture_data())), Settings(fast_path=fast))
+            client = app.test_client()
+            before = len(made)
+            for params in (DOCS, {**DOCS, "access_token": "wrong"}):
+                answer = client.get("/v2/labels/chats/5511988887777@c.us", query_string=params)
+                assert answer.status_code in (200, 401)
+            assert made[before:] == ([] if fast else ["chatlabels.access"] * 2)
+            logging.getLogger().handlers[0].flush()
+            lines[fast] = stream.getvalue().splitlines()[-2:]
+            stream.seek(0)
+            stream.truncate()
+    finally:
+        logging.setLogRecordFactory(factory)
+    assert len(lines[True]) == 2
+    assert [_without_time_duration_and_id(line, log_format) for line in lines[True]] == [
+        _without_time_duration_and_id(line, log_format) for line in lines[False]
+    ]
+
+
+def test_buffered_lines_reach_the_stream_within_the_flush_interval(
+    configured_log: Callable[[str], io.StringIO],
+) -> None:
+    """Buffered, never lost: an info line is written by the flusher, a warning at once."""
+    stream = configured_log("text")
+    logging.getLogger("chatlabels").warning("now")
+    assert stream.getvalue().endswith(" chatlabels now\n")
+    logging.getLogger("chatlabels").info("soon")
+    deadline = time.monotonic() + 5
+    while "soon" not in stream.getvalue() and time.monotonic() < deadline:
+        time.sleep(FLUSH_SECONDS / 2)
+    assert stream.getvalue().endswith(" chatlabels soon\n")

@@ -1,0 +1,211 @@
+"""Serving on granian's Rust HTTP core, in this process: the fast server.
+
+Why granian: on these machines it answers a WSGI callable about ten times faster than
+waitress (bench/README.md), because connections, parsing and writing happen in Rust threads
+and Python runs only the app. Why not its ``Granian(...).serve()``: that forks a worker
+process per app, binds port 0 without telling which port it got, and takes over the main
+thread's signals. Here its worker is driven directly instead, on a socket bound by us:
+the app and its one ``Store`` stay in this process, the real port is known before the
+ready line, and the server starts and stops from any thread (tests, the pytest plugin).
+
+Those are granian internals (``WSGIWorker``, ``SocketHolder``, ``WorkerSignal``), so
+pyproject.toml pins granian below its next minor version; ``tests/mock_server/
+test_granian.py`` exercises every part used. What granian cannot do, ``--server waitress``
+does: drop a connection without an answer (a fault rule), answer malformed HTTP in JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from granian._granian import SocketHolder, WorkerSignal, WSGIWorker
+from granian.http import HTTP1Settings
+
+from chatlabels.mock.app import error_dialect
+from chatlabels.mock.limits import ServerLimits
+from chatlabels.mock.serving.request_gate import RequestGate
+
+__all__ = ["GranianThread"]
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+#: Connections waiting to be accepted by the kernel.
+_BACKLOG = 1024
+#: Rust threads doing I/O; one is plenty for one Python process (granian's default).
+_IO_THREADS = 1
+#: Rust threads for blocking I/O (granian's default; created only when needed).
+_IO_BLOCKING_THREADS = 512
+#: Seconds an idle Python worker thread is kept before it exits.
+_THREAD_IDLE_SECONDS = 30
+
+
+def _base_environ() -> dict[str, Any]:
+    """What every request's environ holds besides granian's scope.
+
+    granian's own wrapper copies ``os.environ`` into each environ, so a variable such as
+    ``HTTP_PROXY`` in the server's environment would read as a request header (httpoxy);
+    this one holds only what WSGI requires.
+    """
+    return {
+        "GATEWAY_INTERFACE": "CGI/1.1",
+        "SCRIPT_NAME": "",
+        "SERVER_SOFTWARE": "chatlabels",
+        "wsgi.errors": sys.stderr,
+        "wsgi.input_terminated": True,
+        "wsgi.multiprocess": False,
+        "wsgi.multithread": True,
+        "wsgi.run_once": False,
+        "wsgi.version": (1, 0),
+    }
+
+
+class _StartResponse:
+    """WSGI's ``start_response``, keeping what granian needs: the status code, the headers."""
+
+    __slots__ = ("headers", "status")
+
+    def __init__(self) -> None:
+        self.status = 200
+        self.headers: list[tuple[str, str]] = []
+
+    def __call__(self, status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        self.status = int(status.split(" ", 1)[0])
+        self.headers = headers
+
+
+class _BodyIterator:
+    """A streamed body as granian reads it: a ``__next__`` attribute, and ``close``."""
+
+    __slots__ = ("__next__", "_body")
+
+    def __init__(self, body: Iterable[bytes]) -> None:
+        self._body = body
+        self.__next__ = iter(body).__next__
+
+    def close(self) -> None:
+        close = getattr(self._body, "close", None)
+        if close is not None:
+            close()
+
+
+class GranianThread:
+    """Any WSGI app on granian, on a real socket, in this process.
+
+    The socket listens as soon as this is built (port 0 picks a free one), so ``url`` is
+    usable before ``start()``; requests wait in the backlog until then. ``drain`` and
+    ``stop`` let requests in flight finish (granian stops accepting at once).
+    """
+
+    def __init__(
+        self,
+        app: WsgiApp,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        threads: int = 8,
+        limits: ServerLimits | None = None,
+    ) -> None:
+        limits = limits or ServerLimits()
+        app = RequestGate(app, limits, error_dialect)  # what waitress's parser refuses
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._socket = socket.create_server((host, port), family=family, backlog=_BACKLOG)
+        self.host = host
+        self.port: int = self._socket.getsockname()[1]
+        base = _base_environ()
+
+        def call(proto: Any, scope: dict[str, Any]) -> int:
+            """One request, as granian's own WSGI wrapper runs it (minus ``os.environ``)."""
+            started = _StartResponse()
+            body = app(base | scope, started)
+            if isinstance(body, list):
+                proto.response_bytes(started.status, started.headers, b"".join(body))
+            else:
+                proto.response_iter(started.status, started.headers, _BodyIterator(body))
+            return started.status
+
+        # One timer in granian covers both a connection idle between requests and a request
+        # head arriving too slowly: the shorter of the two bounds applies to both.
+        head_timeout = min(limits.idle_timeout, limits.request_timeout)
+        http1 = HTTP1Settings(
+            header_read_timeout=max(1, int(head_timeout * 1000)),
+            keep_alive=True,
+            max_buffer_size=max(8192, limits.max_header_bytes),
+        )
+        # Its .pyi lags the extension (no ``ipc``): called by keyword, typed as Any.
+        worker_class: Any = WSGIWorker
+        holder_class: Any = SocketHolder
+        self._worker = worker_class(
+            worker_id=1,
+            # granian owns the descriptor from here, and closes it when the worker goes
+            sock=(None, holder_class(self._socket.detach(), False, _BACKLOG)),
+            ipc=None,
+            threads=_IO_THREADS,
+            blocking_threads=_IO_BLOCKING_THREADS,
+            py_threads=threads,
+            py_threads_idle_timeout=_THREAD_IDLE_SECONDS,
+            # requests granian holds for Python at once (``threads`` run them); at the
+            # number of threads it stalls under load, so it is the backlog, as in granian
+            backpressure=_BACKLOG,
+            http_mode="1",
+            http1_opts=http1,
+        )
+        self._call = call
+        self._stop_signal = WorkerSignal()
+        self._stopped = threading.Event()
+        self._stop_signal.add_cb(self._stopped.set)  # called once in-flight requests are done
+        self._started = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._signalled = False
+        self._signal_lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> None:
+        """Serve from granian's own threads; returns at once."""
+        from granian._futures import _new_cbscheduler
+
+        # Required by the scheduler, never run by a WSGI worker. Not granian's own loop
+        # builder: that one also makes it the calling thread's current loop.
+        loop = self._loop = asyncio.new_event_loop()
+        scheduler = _new_cbscheduler(loop, self._call, impl_asyncio=False)  # type: ignore[no-untyped-call]
+        with self._signal_lock:
+            self._worker.serve_mtr(scheduler, loop, self._stop_signal)
+            self._started = True
+
+    def run(self) -> None:
+        """Serve until ``stop()`` or ``drain()`` (from another thread or a signal handler)."""
+        self.start()
+        while not self._stopped.wait(0.2):  # short waits: signal handlers run in between
+            pass
+
+    def drain(self, grace: float) -> bool:
+        """Stop accepting, then wait up to ``grace`` seconds for the requests in flight to
+        be answered; False when some were not."""
+        with self._signal_lock:
+            if not self._started:
+                self._stopped.set()
+                return True
+            if not self._signalled:
+                # Once only: a second set() blocks in granian, holding the GIL.
+                self._signalled = True
+                self._stop_signal.set()
+        return self._stopped.wait(grace)
+
+    def stop(self, *, timeout: float = 5.0) -> None:
+        """Stop, waiting up to ``timeout`` seconds for requests in flight."""
+        self.drain(timeout)
+        self._stopped.set()
+        if self._loop is not None:
+            self._loop.close()
+
+    @property
+    def running(self) -> bool:
+        return self._started and not self._stopped.is_set()
