@@ -111,7 +111,7 @@ class GranianThread:
         limits: ServerLimits | None = None,
     ) -> None:
         limits = limits or ServerLimits()
-        app = RequestGate(app, limits, error_dialect)  # what waitress's parser refuses
+        app = RequestGate(app, limits, error_dialect)  # what waitress bounds before the app
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._socket = socket.create_server((host, port), family=family, backlog=_BACKLOG)
         self.host = host

@@ -1,12 +1,20 @@
-"""The bounds waitress's parser applies, for a server that hands every request to the app.
+"""The bounds waitress applies before the app, for a server that hands every request to it.
 
-granian reads the request head itself (its size bounded by ``max_header_bytes``) and then
-calls the app at once, body unread. ``RequestGate`` refuses there what waitress refuses in
-its parser (protocol.py), with the same answers (refusals.py): too many header fields or
-query parameters, and a body whose ``Content-Length`` is over the path's limit, before a
-byte of it is read. A chunked body (no length) is read through ``_CappedInput``, which
-refuses the byte past the path's limit (werkzeug's own cap cuts such a body silently, and
-the cut body would be judged as if it were whole); the app answers that with the same 413.
+granian reads the request head itself (its size bounded by ``max_header_bytes``, and a
+head that does not arrive within the idle/request timeout is cut) and then calls the app at
+once, body unread. ``RequestGate`` applies there what waitress applies in its parser and
+channel (protocol.py), with the same answers (refusals.py):
+
+- too many header fields or query parameters, and a ``Content-Length`` over the path's body
+  limit: refused before a byte of the body is read;
+- the body is read whole, at most ``limit + 1`` bytes, before the app runs: a chunked body
+  past the limit is a 413 (werkzeug's own cap would cut it silently, and the app would
+  judge the cut body as if it were whole).
+
+What it cannot bound: a body that drips in holds the Python thread reading it until it is
+whole or its client goes (granian's body stream has no timeout, and reading it from another
+thread blocks the whole interpreter). README "Servers" says so; waitress reads bodies
+before a thread sees them.
 """
 
 from __future__ import annotations
@@ -16,7 +24,6 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 
 from chatlabels.mock.http.errors import ErrorDialect
@@ -36,13 +43,21 @@ __all__ = ["RequestGate"]
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 _CONTENT_KEYS = ("CONTENT_TYPE", "CONTENT_LENGTH")
+_CHUNK = 64 * 1024
+
+
+class _TooLarge(Exception):
+    """The body passed its limit while being read."""
 
 
 class RequestGate:
-    """WSGI middleware: refuse a request over a bound, else pass it on untouched."""
+    """WSGI middleware: refuse a request over a bound, else read its body and pass it on."""
 
     def __init__(
-        self, app: WsgiApp, limits: ServerLimits, dialect_for: Callable[[str], ErrorDialect]
+        self,
+        app: WsgiApp,
+        limits: ServerLimits,
+        dialect_for: Callable[[str], ErrorDialect],
     ) -> None:
         self._app = app
         self._limits = limits
@@ -51,10 +66,9 @@ class RequestGate:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         started = time.perf_counter()
         refusal = self._refusal(environ)
+        if refusal is None and _has_body(environ):
+            refusal = self._read_body(environ)
         if refusal is None:
-            if not environ.get("CONTENT_LENGTH") and "HTTP_TRANSFER_ENCODING" in environ:
-                limit = self._body_limit(environ)
-                environ["wsgi.input"] = _CappedInput(environ["wsgi.input"], limit)
             return self._app(environ, start_response)
         path = environ.get("PATH_INFO", "") or "/"
         redactor = redactor_of(self._app)
@@ -79,10 +93,22 @@ class RequestGate:
         if refusal is not None:
             return refusal
         length = environ.get("CONTENT_LENGTH")
-        if length:
-            limit = self._body_limit(environ)
-            if length.isdigit() and int(length) > limit:  # a malformed one granian refuses
-                return body_refusal(limit)
+        if length and length.isdigit() and int(length) > self._body_limit(environ):
+            return body_refusal(self._body_limit(environ))  # a malformed one granian refuses
+        return None
+
+    def _read_body(self, environ: dict[str, Any]) -> Refusal | None:
+        """Replace the body stream by the body, read whole; else the refusal."""
+        limit = self._body_limit(environ)
+        try:
+            body = _read_capped(environ["wsgi.input"], limit)
+        except _TooLarge:
+            return body_refusal(limit)
+        except OSError:  # the client went away mid-body: nobody to answer
+            body = b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
         return None
 
     def _body_limit(self, environ: dict[str, Any]) -> int:
@@ -91,28 +117,19 @@ class RequestGate:
         return self._limits.max_body_bytes
 
 
-class _CappedInput:
-    """A chunked request body, read whole on first use up to ``limit`` bytes: one byte more
-    raises ``RequestEntityTooLarge`` (werkzeug's own cap would stop at the limit and hand
-    the app a cut body as if it were whole)."""
+def _has_body(environ: dict[str, Any]) -> bool:
+    length = environ.get("CONTENT_LENGTH")
+    return bool(length and length != "0") or "HTTP_TRANSFER_ENCODING" in environ
 
-    def __init__(self, stream: Any, limit: int) -> None:
-        self._stream = stream
-        self._limit = limit
-        self._body: io.BytesIO | None = None
 
-    def read(self, size: int | None = -1) -> bytes:
-        if self._body is None:
-            self._body = io.BytesIO(self._read_capped())
-        return self._body.read(-1 if size is None else size)
-
-    def _read_capped(self) -> bytes:
-        chunks: list[bytes] = []
-        total = 0
-        while total <= self._limit:
-            chunk: bytes = self._stream.read(min(64 * 1024, self._limit + 1 - total))
-            if not chunk:
-                return b"".join(chunks)
-            chunks.append(chunk)
-            total += len(chunk)
-        raise RequestEntityTooLarge(f"Request body over {self._limit} bytes")
+def _read_capped(stream: Any, limit: int) -> bytes:
+    """The whole body, or ``_TooLarge`` as soon as it passes ``limit`` bytes."""
+    chunks: list[bytes] = []
+    total = 0
+    while total <= limit:
+        chunk: bytes = stream.read(min(_CHUNK, limit + 1 - total))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        total += len(chunk)
+    raise _TooLarge
