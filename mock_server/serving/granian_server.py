@@ -175,7 +175,7 @@ class GranianThread:
         # Required by the scheduler, never run by a WSGI worker. Not granian's own loop
         # builder: that one also makes it the calling thread's current loop.
         loop = self._loop = asyncio.new_event_loop()
-        scheduler = _new_cbscheduler(loop, self._call, impl_asyncio=False)  # type: ignore[no-untyped-call]
+        scheduler = _new_cbscheduler(loop, self._call, impl_asyncio=True)  # type: ignore[no-untyped-call]
         with self._signal_lock:
             self._worker.serve_mtr(scheduler, loop, self._stop_signal)
             self._started = True
