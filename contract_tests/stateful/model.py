@@ -3,10 +3,9 @@
 Nothing here talks HTTP: ``LabelModel`` is what the contract says the account should look
 like after each call (labels in creation order, each chat's labels in link order, at most
 20 labels, unique names, idempotent link/unlink, deleting a label removes it from every
-chat), and each
-change returns the webhook events it must fire, as ``EventGroup``s: events of one group may
-arrive in any order (the contract does not order a deleted label's unlinks), groups arrive
-in order. A change that changes nothing returns no event.
+chat), and each change returns the webhook events it must fire, as ``EventGroup``s: events
+of one group may arrive in any order (the contract does not order a deleted label's
+unlinks), groups arrive in order. A change that changes nothing returns no event.
 """
 
 from __future__ import annotations
