@@ -85,11 +85,17 @@ class RequestGate:
         return [body]
 
     def _refusal(self, environ: dict[str, Any]) -> Refusal | None:
+        limits = self._limits
         query = environ.get("QUERY_STRING", "")
-        params = sum(1 for part in query.split("&") if part) if query else 0
-        fields = sum(1 for key in environ if key[:5] == "HTTP_")
-        fields += sum(1 for key in _CONTENT_KEYS if environ.get(key))
-        refusal = count_refusal(fields, params, self._limits)
+        # Counted only when they could be over (every request pays for this check).
+        params = query.count("&") + 1
+        if params > limits.max_query_params:
+            params = sum(1 for part in query.split("&") if part)
+        fields = len(environ)
+        if fields > limits.max_headers:
+            fields = sum(1 for key in environ if key[:5] == "HTTP_")
+            fields += sum(1 for key in _CONTENT_KEYS if environ.get(key))
+        refusal = count_refusal(fields, params, limits)
         if refusal is not None:
             return refusal
         length = environ.get("CONTENT_LENGTH")
