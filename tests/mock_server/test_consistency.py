@@ -4,7 +4,8 @@ Readers hammer Get Chat Labels (both dialects, so the fast path too) on 15 conne
 a writer links and unlinks one label on the same chat. Every read must return a state that
 existed (the chat without the label or with it at the end, never anything else), and a read
 sent after a write was answered, with no other write sent yet, must return exactly the state
-that write left.
+that write left. On both servers: granian (the default of ``chatlabels serve``, where the
+fast path keeps its decisions per state) and waitress.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import requests
 
 from chatlabels.mock.serving.server import MockServer
@@ -23,10 +25,11 @@ WRITES = 60
 READERS = 15
 
 
+@pytest.mark.parametrize("server_name", ["granian", "waitress"])
 def test_every_read_sees_a_whole_state_and_every_answered_write(
-    start_server: Callable[..., MockServer],
+    start_server: Callable[..., MockServer], server_name: str
 ) -> None:
-    server = start_server()
+    server = start_server(server=server_name)
     provider = f"{server.url}/v2/labels/chats/{CHAT}"
     waha = f"{server.url}/api/default/labels/chats/{CHAT}"
     link = f"{server.url}/v2/labels/1/chats/{CHAT}"

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+import requests as http_requests
 from hypothesis import given, note
 from hypothesis import strategies as st
 
@@ -168,3 +169,34 @@ def test_the_fast_path_answers_the_hot_reads_itself(access_log: _Lines) -> None:
     assert len(access_log.lines) >= 4
     assert client.get(f"/v2{chat}", query_string={**auth, "chatId": "1"}).status_code == 400
     assert dispatched == ["flask"]
+
+
+def test_kept_decisions_follow_every_change_of_state(start_server: Any) -> None:
+    """The fast path keeps its decision per request while the state lasts (granian, the
+    default server): a rate limit set, a fixture loaded with another token, a reset and a
+    fault rule must each change the very next answer to a request it has seen before."""
+    server = start_server(server="granian")
+    chat = f"{server.url}/v2/labels/chats/5511988887777%40c.us"
+    auth = {"instance_id": "123456789", "access_token": "123456789"}
+    admin = f"{server.url}/__admin"
+
+    def status() -> int:
+        return int(http_requests.get(chat, params=auth, timeout=5).status_code)
+
+    assert [status(), status()] == [200, 200]
+    limit = {"requests": 1, "window_seconds": 60}
+    put = http_requests.put(f"{admin}/instances/default/rate-limit", json=limit, timeout=5)
+    assert put.status_code == 200
+    assert [status(), status()] == [200, 429]
+    fixture = default_fixture_data()
+    fixture["instances"][0]["token"] = "another-token"
+    assert http_requests.post(f"{admin}/fixture", json=fixture, timeout=5).status_code == 200
+    assert status() == 401
+    assert http_requests.post(f"{admin}/reset", timeout=5).status_code == 200
+    assert status() == 401  # reset returns to the fixture last loaded
+    fixture["instances"][0]["token"] = "123456789"
+    assert http_requests.post(f"{admin}/fixture", json=fixture, timeout=5).status_code == 200
+    assert status() == 200
+    rule = {"match": {"path": "/v2/labels/chats/*"}, "status": 503, "times": 1}
+    assert http_requests.post(f"{admin}/faults", json=rule, timeout=5).status_code == 201
+    assert [status(), status()] == [503, 200]
