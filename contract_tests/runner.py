@@ -17,6 +17,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from chatlabels.contract.chat_ids import ACCEPTED_FORMS, is_chat_id
+from chatlabels.kit.bounds import DEFAULT_MAX_BODY, DEFAULT_MAX_TIME
 from chatlabels.kit.checks.endpoint_checks import CHECKS
 from chatlabels.kit.context import CheckContext, describe_answer
 from chatlabels.kit.dialect import PROVIDER, Dialect
@@ -25,7 +26,6 @@ from chatlabels.kit.judge import Profile
 from chatlabels.kit.progress import Progress
 from chatlabels.kit.redact import Secrets
 from chatlabels.kit.target import Exchange, Target, TargetStopped, TargetUnreachable
-from chatlabels.kit.wire import DEFAULT_MAX_BODY
 
 __all__ = [
     "DEFAULT_MAX_TIME",
@@ -43,9 +43,6 @@ __all__ = [
 
 #: Requests per second against a remote target when --rate is not given: gentle on a live API.
 DEFAULT_RATE = 5.0
-#: Seconds a whole run may take (--max-time): a default run needs well under a minute even at
-#: the default rate, so this only ends a run whose target hangs on request after request.
-DEFAULT_MAX_TIME = 600.0
 #: Seconds each request may take, connect to last byte of the body (--timeout).
 DEFAULT_TIMEOUT = 10.0
 

@@ -21,10 +21,10 @@ import zlib
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from chatlabels.kit.bounds import DEFAULT_MAX_BODY
+
 __all__ = ["DEFAULT_MAX_BODY", "Connection", "NoAnswer", "Raw", "Unreachable"]
 
-#: Bytes of a body (after decompression) read before giving up on it: 10 MB.
-DEFAULT_MAX_BODY = 10 * 2**20
 
 _CHUNK = 64 * 1024
 

@@ -94,8 +94,7 @@ def _add_check(commands: argparse._SubParsersAction[Any]) -> None:
 
 def _add_run_limits(check: argparse.ArgumentParser) -> None:
     """Options that bound a run and the reports it writes (issue 11)."""
-    from chatlabels.kit.runner import DEFAULT_MAX_TIME
-    from chatlabels.kit.wire import DEFAULT_MAX_BODY
+    from chatlabels.kit.bounds import DEFAULT_MAX_BODY, DEFAULT_MAX_TIME
 
     check.add_argument(
         "--max-time",

@@ -169,8 +169,8 @@ def _fixture_label(label: dict[str, Any]) -> dict[str, Any]:
 
 def add_record_command(commands: argparse._SubParsersAction[Any]) -> None:
     """Register ``chatlabels record`` on the ``chatlabels`` parser."""
+    from chatlabels.kit.bounds import DEFAULT_MAX_TIME
     from chatlabels.kit.cli.check import TOKEN_ENV
-    from chatlabels.kit.runner import DEFAULT_MAX_TIME
 
     parser = commands.add_parser(
         "record",
