@@ -19,6 +19,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: Modules a layer must not load, by the module that is imported.
 FORBIDDEN = {
+    # the command line of every command, serve's cold start among them: no server, no
+    # checks (Hypothesis), no installed-metadata read until a command runs
+    "chatlabels.cli": (
+        "flask",
+        "waitress",
+        "granian",
+        "hypothesis",
+        "importlib.metadata",
+        "chatlabels.kit.runner",
+    ),
     "chatlabels.contract": ("flask", "werkzeug", "waitress", "chatlabels.mock", "chatlabels.kit"),
     "chatlabels.kit.cli.check": ("flask", "werkzeug", "waitress", "chatlabels.mock"),
     "chatlabels.kit.runner": ("flask", "werkzeug", "waitress", "chatlabels.mock"),
