@@ -153,3 +153,21 @@ def test_restore_with_nothing_to_put_back_is_skipped_not_passed(
         assert "PASSED  stateful_model_agreement" in out
         seen[verdict] = seen.get(verdict, 0) + 1
     assert len(seen) == 2, seen
+
+
+def test_a_waha_server_is_not_written_to_without_allow_writes_or_a_key(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exit 2 with one line that says what to pass, and not one write sent."""
+    monkeypatch.delenv("CHATLABELS_API_KEY", raising=False)
+    app = waha_account_app("none")
+    writes: list[str] = []
+    app.before_request(lambda: None if request.method == "GET" else writes.append(request.path))  # type: ignore[arg-type,func-returns-value]
+    with serving(app) as url:
+        no_writes = [a for a in waha_args(url, API_KEY, "--chat-id", CHAT) if a != "--allow-writes"]
+        assert main(no_writes) == 2
+        assert "--allow-writes" in capsys.readouterr().err
+        no_key = waha_args(url, "", "--chat-id", CHAT)
+        assert main(no_key) == 2
+        assert "no API key: pass --api-key or set CHATLABELS_API_KEY" in capsys.readouterr().err
+    assert writes == []
