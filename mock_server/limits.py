@@ -44,7 +44,9 @@ class ServerLimits:
         10.0, "seconds a request may take to arrive whole (headers and body) from its first byte"
     )
     max_header_bytes: int = _bound(16 * KIB, "bytes of the request line and headers together")
-    max_headers: int = _bound(100, "header fields in one request")
+    max_headers: int = _bound(
+        100, "header fields in one request (granian itself reads at most 100)"
+    )
     max_query_params: int = _bound(100, "query parameters in one request")
     max_body_bytes: int = _bound(64 * KIB, "body bytes of a call to the emulated API")
     max_admin_body_bytes: int = _bound(

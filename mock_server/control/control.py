@@ -88,10 +88,11 @@ class Control:
         if unsupported:
             raise InvalidDocument("invalid_fixture", "The fixture was not loaded", unsupported)
         with self._lock:
+            # First: an answer decided under the new state must know its secrets.
+            self.redactor = self._redactor(fixture)
             self.store.load(fixture)
             self.faults.load(fixture.get("faults", []))
             self.rate_limits.load(fixture_rate_limits(fixture))
-            self.redactor = self._redactor(fixture)
         return fixture
 
     def dump(self) -> dict[str, Any]:

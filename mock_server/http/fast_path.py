@@ -19,6 +19,7 @@ requires identical answers, journal entries and log lines.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -58,13 +59,17 @@ _CONTENT_KEYS = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
 MAX_PREPARED = 4096
 #: Bytes counted per journal entry besides its prepared fields and headers (time, id, ...).
 _ENTRY_OVERHEAD = 160
+#: The most a header value's character takes in the journal's JSON (``\u00e9``): values
+#: are counted at this rate, so the journal's byte bound holds whatever clients send.
+_JSON_CHAR = 6
 
 
 @dataclass(frozen=True)
 class Prepared:
-    """The decision for one request under one state: an answer, or ``flask`` (None)."""
+    """The decision for one request under one state (by number: the state itself is not
+    kept): an answer, or ``flask`` (None)."""
 
-    snapshot: Snapshot
+    generation: int
     limits_version: int
     answer: tuple[str, list[tuple[str, str]], bytes] | None = None
     parsed: ParsedRequest | None = None
@@ -87,6 +92,7 @@ class FastPath:
         self._cors = cors
         self._access_log = AccessLog()
         self._prepared: dict[tuple[Any, ...], Prepared] = {}
+        self._generation = 0  # of the state the kept decisions were last cleared for
 
         def render(document: Any) -> bytes:  # exactly what jsonify sends
             return cast(Response, app.json.response(document)).get_data()
@@ -115,7 +121,7 @@ class FastPath:
         prepared = self._prepared.get(key)
         if (
             prepared is None
-            or prepared.snapshot is not self._store.published()
+            or prepared.generation != self._store.published().generation
             or prepared.limits_version != self._rate_limits.version
         ):
             prepared = self._prepare(environ, key)
@@ -126,19 +132,24 @@ class FastPath:
         elapsed_ms = (time.perf_counter() - started) * 1000
         request_id = new_request_id()
         sent = {k: v for k, v in environ.items() if k[:5] == "HTTP_" or k in _CONTENT_KEYS}
-        size = prepared.size + sum(len(k) + len(v) for k, v in sent.items())
-        build = partial(_entry, prepared, elapsed_ms, request_id, sent, time.time())
+        size = prepared.size + sum(len(k) + _JSON_CHAR * len(v) for k, v in sent.items())
+        record, parsed = prepared.record, prepared.parsed
+        assert record is not None and parsed is not None
+        # The entry is built from these alone: nothing of the state is kept with it.
+        build = partial(_entry, record, parsed, elapsed_ms, request_id, sent, time.time())
         self._journal.record_later(build, size=size)
-        assert prepared.record is not None
-        self._access_log.write(prepared.record, prepared.head, elapsed_ms, request_id)
+        self._access_log.write(record, prepared.head, elapsed_ms, request_id)
         return [body]
 
     def _prepare(self, environ: dict[str, Any], key: tuple[Any, ...]) -> Prepared:
         """Decide ``environ``'s answer under the state in force now, and keep it."""
         snapshot, version = self._store.published(), self._rate_limits.version
-        prepared = self._decide(environ, snapshot, version) or Prepared(snapshot, version)
-        if len(self._prepared) >= MAX_PREPARED:
+        prepared = self._decide(environ, snapshot, version)
+        prepared = prepared or Prepared(snapshot.generation, version)
+        if len(self._prepared) >= MAX_PREPARED or self._generation != snapshot.generation:
+            # What was kept under an older state answers no more: let its bodies go.
             self._prepared.clear()
+            self._generation = snapshot.generation
         self._prepared[key] = prepared
         return prepared
 
@@ -165,13 +176,13 @@ class FastPath:
         record = access_record(parsed, status, 0.0, "", redactor)
         fields = journal_entry(record, parsed, (), None, redactor, at=0.0)
         return Prepared(
-            snapshot,
+            snapshot.generation,
             limits_version,
             (f"{status} {HTTP_STATUS_CODES[status].upper()}", headers, body),
             parsed,
             record,
             record.head(),
-            size=len(str(fields)) + _ENTRY_OVERHEAD,
+            size=len(json.dumps(fields, default=str)) + _ENTRY_OVERHEAD,
         )
 
     def _status_and_body(
@@ -219,10 +230,14 @@ class FastPath:
 
 
 def _entry(
-    prepared: Prepared, elapsed_ms: float, request_id: str, sent: dict[str, Any], at: float
+    template: AccessRecord,
+    parsed: ParsedRequest,
+    elapsed_ms: float,
+    request_id: str,
+    sent: dict[str, Any],
+    at: float,
 ) -> dict[str, Any]:
     """The journal entry of one hot read, as the Flask path would have recorded it."""
-    assert prepared.record is not None and prepared.parsed is not None
-    record = replace(prepared.record, duration_ms=round(elapsed_ms, 1), request_id=request_id)
+    record = replace(template, duration_ms=round(elapsed_ms, 1), request_id=request_id)
     headers = EnvironHeaders(sent).items()
-    return journal_entry(record, prepared.parsed, headers, None, record.redactor, at=at)
+    return journal_entry(record, parsed, headers, None, record.redactor, at=at)

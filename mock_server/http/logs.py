@@ -19,6 +19,7 @@ record through ``logging`` as before.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -236,11 +237,15 @@ class BufferedStreamHandler(logging.Handler):
             self.flush()
 
     def flush(self) -> None:
+        """Write what gathered. Never raises: a line is written from the request path, and a
+        stream that went away (a closed pipe) must not turn answers into 500s; what cannot
+        be written is dropped, as a closed terminal drops it."""
         with self._buffer_lock:
             lines, self._pending, self._pending_chars = self._pending, [], 0
-            if lines:
-                self._stream.write("\n".join(lines) + "\n")
-            self._stream.flush()
+            with contextlib.suppress(OSError, ValueError):
+                if lines:
+                    self._stream.write("\n".join(lines) + "\n")
+                self._stream.flush()
 
     def close(self) -> None:
         self._closed = True
@@ -250,10 +255,7 @@ class BufferedStreamHandler(logging.Handler):
 
     def _write_periodically(self) -> None:
         while not self._wake.wait(FLUSH_SECONDS):
-            try:
-                self.flush()
-            except (OSError, ValueError):  # the stream went away (closed pipe, shutdown)
-                return
+            self.flush()
 
 
 class AccessLog:

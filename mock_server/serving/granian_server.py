@@ -134,6 +134,7 @@ class GranianThread:
         http1 = HTTP1Settings(
             header_read_timeout=max(1, int(head_timeout * 1000)),
             keep_alive=True,
+            # granian's least; a smaller --max-header-bytes is checked by RequestGate
             max_buffer_size=max(8192, limits.max_header_bytes),
         )
         # Its .pyi lags the extension (no ``ipc``): called by keyword, typed as Any.
@@ -200,11 +201,14 @@ class GranianThread:
         return self._stopped.wait(grace)
 
     def stop(self, *, timeout: float = 5.0) -> None:
-        """Stop, waiting up to ``timeout`` seconds for requests in flight."""
+        """Stop, waiting up to ``timeout`` seconds for requests in flight (safe to call
+        again, and from two threads at once)."""
         self.drain(timeout)
-        self._stopped.set()
-        if self._loop is not None:
-            self._loop.close()
+        with self._signal_lock:
+            self._stopped.set()
+            loop, self._loop = self._loop, None
+        if loop is not None:
+            loop.close()
 
     @property
     def running(self) -> bool:

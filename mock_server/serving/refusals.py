@@ -24,6 +24,7 @@ __all__ = [
     "Refusal",
     "body_refusal",
     "count_refusal",
+    "head_refusal",
     "is_admin",
     "log_refusal",
     "redactor_of",
@@ -57,6 +58,12 @@ def count_refusal(fields: int, params: int, limits: ServerLimits) -> Refusal | N
         message = f"{params} query parameters; at most {limits.max_query_params} are read."
         return Refusal(400, "Bad Request", "invalid_parameter", message)
     return None
+
+
+def head_refusal(limit: int) -> Refusal:
+    """The refusal of a request line and headers over ``limit`` bytes."""
+    message = f"Request line and headers over {limit} bytes; send fewer or shorter headers."
+    return Refusal(431, "Request Header Fields Too Large", "headers_too_large", message)
 
 
 def body_refusal(limit: int) -> Refusal:

@@ -32,6 +32,7 @@ from chatlabels.mock.serving.refusals import (
     Refusal,
     body_refusal,
     count_refusal,
+    head_refusal,
     is_admin,
     log_refusal,
     redactor_of,
@@ -43,6 +44,8 @@ __all__ = ["RequestGate"]
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 _CONTENT_KEYS = ("CONTENT_TYPE", "CONTENT_LENGTH")
+#: granian's smallest request-head buffer: below it, ``max_header_bytes`` is checked here.
+_GRANIAN_MIN_HEAD = 8192
 _CHUNK = 64 * 1024
 
 
@@ -98,6 +101,10 @@ class RequestGate:
         refusal = count_refusal(fields, params, limits)
         if refusal is not None:
             return refusal
+        if limits.max_header_bytes < _GRANIAN_MIN_HEAD and _head_bytes(environ) > (
+            limits.max_header_bytes
+        ):
+            return head_refusal(limits.max_header_bytes)
         length = environ.get("CONTENT_LENGTH")
         if length and length.isdigit() and int(length) > self._body_limit(environ):
             return body_refusal(self._body_limit(environ))  # a malformed one granian refuses
@@ -106,12 +113,16 @@ class RequestGate:
     def _read_body(self, environ: dict[str, Any]) -> Refusal | None:
         """Replace the body stream by the body, read whole; else the refusal."""
         limit = self._body_limit(environ)
+        declared = environ.get("CONTENT_LENGTH") or ""
         try:
             body = _read_capped(environ["wsgi.input"], limit)
         except _TooLarge:
             return body_refusal(limit)
-        except OSError:  # the client went away mid-body: nobody to answer
-            body = b""
+        except OSError:  # the client went away, or broke the chunked encoding
+            return _incomplete("the connection failed while it was read")
+        if declared.isdigit() and len(body) < int(declared):
+            # The client went away mid-body: a cut body must not act as a whole one.
+            return _incomplete(f"{len(body)} of the {declared} bytes announced arrived")
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         environ.pop("HTTP_TRANSFER_ENCODING", None)
@@ -121,6 +132,18 @@ class RequestGate:
         if is_admin(environ.get("PATH_INFO", "")):
             return self._limits.max_admin_body_bytes
         return self._limits.max_body_bytes
+
+
+def _head_bytes(environ: dict[str, Any]) -> int:
+    """About the size of the request line and headers as sent (names as ``Name: ``)."""
+    line = len(environ.get("REQUEST_METHOD", "")) + len(environ.get("PATH_INFO", ""))
+    line += len(environ.get("QUERY_STRING", "")) + 12  # spaces, "?", "HTTP/1.1", CRLF
+    return line + sum(len(k) - 1 + len(v) for k, v in environ.items() if k[:5] == "HTTP_")
+
+
+def _incomplete(what: str) -> Refusal:
+    message = f"Malformed HTTP request (incomplete body: {what}); send the whole body."
+    return Refusal(400, "Bad Request", "bad_request", message)
 
 
 def _has_body(environ: dict[str, Any]) -> bool:

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import sys
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 from chatlabels.mock.app import Settings, app_state, create_app
 from chatlabels.mock.control.faults import FaultRules
@@ -219,4 +220,16 @@ def serve(
     if watcher is not None:
         watcher.stop()
     log.info("chatlabels stopped")
+    if chosen == "granian":
+        _end_process_now()
     return 0
+
+
+def _end_process_now() -> NoReturn:
+    """Exit 0 without the interpreter's shutdown. granian's Rust threads may still be running
+    Python (requests the grace period cut off); finalising the interpreter under them makes
+    granian panic and abort the process. Everything worth keeping is written first."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

@@ -33,6 +33,9 @@ class Snapshot:
     """Every instance's published state, by instance id."""
 
     instances: Mapping[str, InstanceState]
+    #: Counts the snapshots a store published: what was decided under one state can be
+    #: recognised later without holding the state itself (http/fast_path.py).
+    generation: int = 0
     _bodies: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False)
 
     def chat_labels_body(
@@ -41,13 +44,14 @@ class Snapshot:
         """The chat's labels rendered by ``render``, cached; None for an unknown instance.
 
         Two threads may render the same body at once; both results are equal, so the race
-        only costs a render.
+        only costs a render. Every chat the instance does not have shares one cached ``[]``,
+        so asking for ever new chats cannot grow the cache beyond the state's own chats.
         """
-        key = (instance_id, chat_id)
+        instance = self.instances.get(instance_id)
+        if instance is None:
+            return None
+        key = (instance_id, chat_id if chat_id in instance.chats else "")
         body = self._bodies.get(key)
         if body is None:
-            instance = self.instances.get(instance_id)
-            if instance is None:
-                return None
             body = self._bodies[key] = render(instance.chat_labels(chat_id))
         return body

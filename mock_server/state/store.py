@@ -10,6 +10,7 @@ announces nothing.
 from __future__ import annotations
 
 import copy
+import itertools
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -95,6 +96,7 @@ class Store:
         self._lock = threading.RLock()
         self._listeners: list[EventListener] = []
         self._published: Snapshot | None = None
+        self._generations = itertools.count(1)
         self.load(fixture)
 
     # -- whole-state operations -------------------------------------------------------
@@ -132,7 +134,8 @@ class Store:
                 published = self._published
                 if published is None:
                     published = self._published = Snapshot(
-                        {i: _instance_state(inst) for i, inst in self._instances.items()}
+                        {i: _instance_state(inst) for i, inst in self._instances.items()},
+                        next(self._generations),
                     )
         return published
 

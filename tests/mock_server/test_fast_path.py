@@ -8,7 +8,9 @@ journal entries and access-log lines must be identical.
 
 from __future__ import annotations
 
+import gc
 import logging
+import weakref
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -200,3 +202,20 @@ def test_kept_decisions_follow_every_change_of_state(start_server: Any) -> None:
     rule = {"match": {"path": "/v2/labels/chats/*"}, "status": 503, "times": 1}
     assert http_requests.post(f"{admin}/faults", json=rule, timeout=5).status_code == 201
     assert [status(), status()] == [503, 200]
+
+
+def test_what_the_fast_path_keeps_holds_no_earlier_state() -> None:
+    """Kept decisions and the journal's hot-read entries must not keep a whole earlier state
+    alive (a 650 KB fixture rewritten 300 times took 568 MB that way)."""
+    store = Store(parse_fixture(default_fixture_data()))
+    client = create_app(store).test_client()
+    chat = "/v2/labels/chats/5511988887777%40c.us"
+    auth = {"instance_id": "123456789", "access_token": "123456789"}
+    assert client.get(chat, query_string=auth).status_code == 200
+    earlier = weakref.ref(store.published())
+    assert (
+        client.put("/v2/labels/1/chats/5511988887777%40c.us", query_string=auth).status_code == 200
+    )
+    assert client.get(chat, query_string=auth).status_code == 200  # a decision for the new state
+    gc.collect()
+    assert earlier() is None

@@ -3,9 +3,12 @@ waitress (a dropped connection), over real sockets on 127.0.0.1."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +21,7 @@ import requests
 
 from chatlabels.contract.fixtures import parse_fixture
 from chatlabels.mock.control.faults import DROP_UNSUPPORTED
+from chatlabels.mock.limits import ServerLimits
 from chatlabels.mock.serving.granian_server import GranianThread
 from chatlabels.mock.serving.server import MockServer
 from tests.conftest import default_fixture_data
@@ -156,3 +160,93 @@ def test_drain_reports_requests_cut_off_by_the_grace_period() -> None:
     finally:
         release.set()
     assert server.drain(5) is True
+
+
+def _serve(*options: str, fixture: Path | None = None) -> tuple[subprocess.Popen[str], str]:
+    command = [CHATLABELS, "serve", "--port", "0", *options]
+    if fixture is not None:
+        command += ["--fixtures", str(fixture)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    return process, process.stdout.readline().strip().rsplit(" ", 1)[1]
+
+
+def test_a_body_cut_short_changes_nothing(granian: MockServer) -> None:
+    """A client that announces 200 bytes and leaves after 31: the label must not be made
+    from the part that arrived (it was, as if the part were the whole)."""
+    body = b'{"name":"Incomplete","color":1}'
+    head = (
+        "POST /v2/labels?instance_id=123456789&access_token=123456789 HTTP/1.1\r\n"
+        "Host: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", granian.port), timeout=5) as conn:
+        conn.sendall(head.encode() + body)
+        conn.shutdown(socket.SHUT_WR)
+        answer = conn.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 400") and b"incomplete body" in answer
+    labels = requests.get(f"{granian.url}/v2/labels", params=AUTH, timeout=5).json()
+    assert "Incomplete" not in [label["name"] for label in labels]
+
+
+def test_a_small_header_bound_applies_on_granian_too() -> None:
+    fixture = parse_fixture(default_fixture_data())
+    limits = ServerLimits(max_header_bytes=2000)
+    with MockServer(fixture, server="granian", limits=limits) as server:
+        answer = requests.get(
+            f"{server.url}/v2/labels", params=AUTH, headers={"X-Big": "a" * 5000}, timeout=5
+        )
+        assert answer.status_code == 431
+        assert answer.json()["error"] == "headers_too_large"
+        assert "2000 bytes" in answer.json()["message"]
+        small = requests.get(f"{server.url}/v2/labels", params=AUTH, timeout=5)
+        assert small.status_code == 200
+
+
+def test_a_closed_log_stream_costs_no_answer() -> None:
+    """stderr closed by whoever reads it (``| head``): every hot read still answers 200."""
+    process = subprocess.Popen(
+        [CHATLABELS, "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        url = process.stdout.readline().strip().rsplit(" ", 1)[1]
+        process.stderr.close()  # the reader goes away: writes now fail with EPIPE
+        chat = f"{url}/v2/labels/chats/5511988887777@c.us"
+        with requests.Session() as session:
+            statuses = {session.get(chat, params=AUTH, timeout=5).status_code for _ in range(1500)}
+        assert statuses == {200}
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def _slow_fixture(tmp_path: Path, latency_ms: int) -> Path:
+    rule = {"match": {"path": "/v2/labels"}, "latency_ms": latency_ms}
+    return _fixture_file(tmp_path, faults=[rule])
+
+
+@pytest.mark.parametrize("signals", [1, 2], ids=["one signal", "a second signal"])
+def test_stopping_with_requests_cut_off_is_a_clean_exit_0(tmp_path: Path, signals: int) -> None:
+    """Requests still running when the grace period ends (or a second signal comes) are
+    cut off; the process still exits 0 with nothing but log lines on stderr (granian
+    used to panic and abort when the interpreter shut down under them)."""
+    fixture = _slow_fixture(tmp_path, 1500)
+    process, url = _serve("--grace-seconds", "0.5", fixture=fixture)
+
+    def call() -> None:
+        with contextlib.suppress(requests.RequestException):  # cut off: that is the point
+            requests.get(f"{url}/v2/labels", params=AUTH, timeout=10)
+
+    clients = [threading.Thread(target=call, daemon=True) for _ in range(8)]
+    for client in clients:
+        client.start()
+    time.sleep(0.4)
+    for _ in range(signals):
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.1)
+    _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 0, stderr[-2000:]
+    assert "Traceback" not in stderr and "panicked" not in stderr and "Exception" not in stderr

@@ -44,3 +44,24 @@ def test_reset_returns_to_the_fixture_loaded_last():
     assert store.chat_labels("other", "1@c.us") == []
     assert store.credentials(instance_id="other") is not None
     assert store.credentials(instance_id="123456789") is None
+
+
+def test_reads_of_ever_new_chats_share_one_rendered_body() -> None:
+    """Rendered bodies are cached per state; a client asking for chat after chat the
+    instance does not have must not add one per chat (100k chats grew it by 25 MB)."""
+    store = Store(parse_fixture(default_fixture_data()))
+    rendered: list[object] = []
+
+    def render(document: object) -> bytes:
+        rendered.append(document)
+        return repr(document).encode()
+
+    snapshot = store.published()
+    bodies = {
+        snapshot.chat_labels_body("123456789", f"55119{n:08d}@c.us", render) for n in range(1000)
+    }
+    assert bodies == {b"[]"} and rendered == [[]]
+    known = snapshot.chat_labels_body("123456789", "5511988887777@c.us", render)
+    assert known != b"[]" and len(rendered) == 2
+    assert snapshot.chat_labels_body("123456789", "5511988887777@c.us", render) == known
+    assert len(rendered) == 2
