@@ -50,7 +50,7 @@ def spellings(secret: str) -> set[str]:
 
 def _lower_hex(encoded: str) -> str:
     parts = encoded.split("%")
-    return parts[0] + "".join(p[:2].lower() + p[2:] for p in parts[1:])
+    return parts[0] + "".join("%" + p[:2].lower() + p[2:] for p in parts[1:])
 
 
 @dataclass
