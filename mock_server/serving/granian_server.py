@@ -1,6 +1,6 @@
 """Serving on granian's Rust HTTP core, in this process: the fast server.
 
-Why granian: on these machines it answers a WSGI callable about ten times faster than
+Why granian: on these machines it answers the mock's hot reads about five times faster than
 waitress (bench/README.md), because connections, parsing and writing happen in Rust threads
 and Python runs only the app. Why not its ``Granian(...).serve()``: that forks a worker
 process per app, binds port 0 without telling which port it got, and takes over the main
