@@ -84,6 +84,12 @@ class Control:
                 exc.more,
                 bounds=self.report_bounds,
             ) from None
+        self.replace(fixture)
+        return fixture
+
+    def replace(self, fixture: dict[str, Any]) -> None:
+        """Serve ``fixture``, already valid (``parse_fixture``), from now on: the part of
+        ``load`` after validation, for callers that validated it themselves."""
         unsupported = self.faults.unsupported(fixture.get("faults", []), at="/faults")
         if unsupported:
             raise InvalidDocument("invalid_fixture", "The fixture was not loaded", unsupported)
@@ -93,7 +99,6 @@ class Control:
             self.store.load(fixture)
             self.faults.load(fixture.get("faults", []))
             self.rate_limits.load(fixture_rate_limits(fixture))
-        return fixture
 
     def dump(self) -> dict[str, Any]:
         """The current state as a fixture that ``load`` (and ``chatlabels serve``) accepts."""

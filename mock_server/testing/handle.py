@@ -8,6 +8,7 @@ fault rules, the journal and the webhook log are the app's own objects (control 
 from __future__ import annotations
 
 import copy
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -69,13 +70,13 @@ class ChatLabelsMock:
         sees its own traffic. Raises FixtureError (file, JSON pointer) on an invalid fixture.
         """
         if fixture is None:
-            parsed = load_fixture(DEFAULT_FIXTURE)
+            parsed = copy.deepcopy(_default_fixture())
         elif isinstance(fixture, dict):
             parsed = parse_fixture(copy.deepcopy(fixture), source="<inline fixture>")
         else:
             path = Path(fixture)
             parsed = load_fixture(path if path.is_absolute() else self._base_dir / path)
-        self._control.load(parsed)
+        self._control.replace(parsed)  # validated once, here
         self._fixture = parsed
         self._control.journal.clear()
         self._control.webhooks.clear()
@@ -170,3 +171,10 @@ def _chat(chat_id: str) -> str:
     if canonical is None:
         raise ValueError(f"{chat_id!r} is not a chat id; accepted: {', '.join(ACCEPTED_FORMS)}")
     return canonical
+
+
+@cache
+def _default_fixture() -> dict[str, Any]:
+    """The bundled default fixture, read and validated once per process (most tests start
+    from it; each gets its own copy)."""
+    return load_fixture(DEFAULT_FIXTURE)
