@@ -26,13 +26,18 @@ from typing import Any, NoReturn
 from chatlabels.mock.app import Settings, app_state, create_app
 from chatlabels.mock.control.faults import FaultRules
 from chatlabels.mock.http.logs import configure_logging
-from chatlabels.mock.limits import DEFAULT_JOURNAL_SIZE, ServerLimits
+from chatlabels.mock.limits import DEFAULT_JOURNAL_SIZE, DEFAULT_MAX_LONG_POLLS, ServerLimits
 from chatlabels.mock.serving.granian_server import GranianThread
 from chatlabels.mock.serving.waitress_server import WaitressThread
 from chatlabels.mock.serving.watch import FixtureWatcher
 from chatlabels.mock.state.store import Store
 
 __all__ = ["SERVERS", "MockServer", "choose_server", "serve"]
+
+#: ``--threads`` when not given, per server: on granian each Python thread more contends for
+#: the GIL (2 threads answered twice what 8 did in bench/README.md's runs); waitress's
+#: threads wait on sockets more than they run.
+DEFAULT_THREADS = {"granian": 2, "waitress": 8}
 
 #: The HTTP servers a mock can run on, by their ``--server`` name.
 SERVERS: dict[str, type[GranianThread] | type[WaitressThread]] = {
@@ -150,7 +155,7 @@ def serve(
     *,
     host: str,
     port: int,
-    threads: int,
+    threads: int | None,
     server_name: str = "auto",
     admin_token: str | None,
     quiet: bool,
@@ -171,6 +176,11 @@ def serve(
             )
             return 2
     configure_logging(log_format=log_format, level=log_level or ("warning" if quiet else "info"))
+    threads = threads or DEFAULT_THREADS[chosen]
+    if chosen == "granian":
+        # A long-poll holds a thread; one is always left for the API.
+        polls = options.get("max_long_polls", DEFAULT_MAX_LONG_POLLS)
+        options = {**options, "max_long_polls": max(1, min(polls, threads - 1))}
     limits = options.get("limits") or ServerLimits()
     _make_room_for(limits.max_connections)
     try:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -250,3 +251,29 @@ def test_stopping_with_requests_cut_off_is_a_clean_exit_0(tmp_path: Path, signal
     _, stderr = process.communicate(timeout=20)
     assert process.returncode == 0, stderr[-2000:]
     assert "Traceback" not in stderr and "panicked" not in stderr and "Exception" not in stderr
+
+
+def test_by_default_long_polls_leave_a_thread_for_the_api() -> None:
+    """granian runs 2 Python threads by default (more contend for the GIL): at most one
+    long-poll may hold one of them, so 20 long-polls never starve a plain read."""
+    process, url = _serve()
+    try:
+        polls_url = f"{url}/__admin/webhooks"
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            polls = [
+                pool.submit(requests.get, polls_url, params={"wait": 1, "timeout": 2}, timeout=10)
+                for _ in range(20)
+            ]
+            time.sleep(0.3)
+            timings = []
+            for _ in range(5):
+                started = time.perf_counter()
+                answer = requests.get(f"{url}/v2/labels", params=AUTH, timeout=10)
+                timings.append(time.perf_counter() - started)
+                assert answer.status_code == 200
+            statuses = sorted(poll.result().status_code for poll in polls)
+        assert statuses.count(200) <= 1 and statuses.count(429) >= 19
+        assert min(timings) < 0.1, timings
+    finally:
+        process.terminate()
+        process.communicate(timeout=15)
