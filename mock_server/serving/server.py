@@ -71,14 +71,20 @@ class MockServer:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        threads: int = 8,
+        threads: int | None = None,
         admin_token: str | None = None,
         journal_size: int = DEFAULT_JOURNAL_SIZE,
         server: str = "waitress",
         **options: Any,
     ) -> None:
-        """``server`` names one of ``SERVERS``; ``options`` are the other ``Settings``
-        fields (``public_hosts``, long-poll caps)."""
+        """``server`` names one of ``SERVERS``, ``threads`` defaults to its
+        ``DEFAULT_THREADS``; ``options`` are the other ``Settings`` fields (``public_hosts``,
+        long-poll caps)."""
+        threads = threads or DEFAULT_THREADS[server]
+        if server == "granian":
+            # A long-poll holds one of granian's few threads; one is always left for the API.
+            polls = options.get("max_long_polls", DEFAULT_MAX_LONG_POLLS)
+            options["max_long_polls"] = max(1, min(polls, threads - 1))
         self.store = Store(fixture)
         settings = Settings(
             host=host,
@@ -176,11 +182,6 @@ def serve(
             )
             return 2
     configure_logging(log_format=log_format, level=log_level or ("warning" if quiet else "info"))
-    threads = threads or DEFAULT_THREADS[chosen]
-    if chosen == "granian":
-        # A long-poll holds a thread; one is always left for the API.
-        polls = options.get("max_long_polls", DEFAULT_MAX_LONG_POLLS)
-        options = {**options, "max_long_polls": max(1, min(polls, threads - 1))}
     limits = options.get("limits") or ServerLimits()
     _make_room_for(limits.max_connections)
     try:
