@@ -199,24 +199,30 @@ def serve(
         return 2
 
     grace = app_state(server.app).settings.limits.grace_seconds
-    stopping = threading.Event()
+    # The handler only writes a byte: it runs in the main thread between any two bytecodes,
+    # even inside a lock the main thread holds (an Event's, logging's), so taking any lock
+    # there can deadlock the process when signals come close together. A thread of its own
+    # reads the bytes and stops the server: the first gracefully, a second one at once.
+    wake_read, wake_write = os.pipe()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        with contextlib.suppress(OSError):
+            os.write(wake_write, b"!")
+
+    def stop_on_signals() -> None:
+        os.read(wake_read, 1)
+        log.info("chatlabels stopping: requests in flight get up to %s s", grace)
+        threading.Thread(target=graceful, name="chatlabels-drain", daemon=True).start()
+        os.read(wake_read, 1)
+        server.stop(timeout=0)
 
     def graceful() -> None:
         if not server.drain(grace):
             log.warning("chatlabels: grace period of %s s over, requests in flight cut off", grace)
         server.stop(timeout=0.5)
 
-    stopper = threading.Thread(target=graceful, name="chatlabels-stop", daemon=True)
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        # The loop keeps running in this (main) thread while another one drains it.
-        if stopping.is_set():  # a second signal: stop now
-            threading.Thread(target=server.stop, kwargs={"timeout": 0}, daemon=True).start()
-            return
-        stopping.set()
-        log.info("chatlabels stopping: requests in flight get up to %s s", grace)
-        stopper.start()
-
+    stopper = threading.Thread(target=stop_on_signals, name="chatlabels-stop", daemon=True)
+    stopper.start()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     watcher = None
@@ -226,8 +232,6 @@ def serve(
     log.info("chatlabels: HTTP server %s", chosen)
     print(f"chatlabels serving on {server.url}", flush=True)
     server.serve_forever()
-    if stopper.is_alive():
-        stopper.join(timeout=5)
     if watcher is not None:
         watcher.stop()
     log.info("chatlabels stopped")

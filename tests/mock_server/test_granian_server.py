@@ -262,3 +262,16 @@ def test_by_default_long_polls_leave_a_thread_for_the_api() -> None:
     finally:
         process.terminate()
         process.communicate(timeout=15)
+
+
+@pytest.mark.parametrize("server_name", ["granian", "waitress"])
+def test_a_burst_of_signals_still_stops_it(server_name: str) -> None:
+    """Signals close together (a supervisor and a terminal both sending one, ``kill`` in a
+    loop): the handler once took a lock inside the lock it interrupted and hung for good."""
+    for _ in range(3):
+        process, _ = _serve("--server", server_name)
+        for _ in range(6):
+            process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=20)
+        assert process.returncode == 0, stderr[-2000:]
+        assert "Traceback" not in stderr
