@@ -179,7 +179,12 @@ function journalQuery() {
   return `/__admin/requests?${query}`;
 }
 
+// Refreshes overlap (the timer, each keystroke in a filter, each action); an answer that
+// arrives after a later refresh started is stale (an old filter) and must not be drawn.
+let latestRefresh = 0;
+
 async function refresh() {
+  const thisRefresh = ++latestRefresh;
   try {
     const [fixture, journal, faults, webhooks] = await Promise.all([
       api("GET", "/__admin/fixture"),
@@ -187,12 +192,14 @@ async function refresh() {
       api("GET", "/__admin/faults"),
       api("GET", "/__admin/webhooks"),
     ]);
+    if (thisRefresh !== latestRefresh) return;
     renderInstances(fixture);
     renderJournal(journal.requests);
     renderFaults(faults);
     renderWebhooks(webhooks);
     $("#status").textContent = `live · ${new Date().toLocaleTimeString()}`;
   } catch (error) {
+    if (thisRefresh !== latestRefresh) return;
     $("#status").textContent = `not connected: ${error.message}`;
   }
 }
