@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -24,38 +24,64 @@ AUTH = {"instance_id": "123456789", "access_token": "123456789"}
 
 
 def serve(tmp_path: Path, *options: str, latency_ms: int = 0) -> tuple[subprocess.Popen, str]:
+    """``chatlabels serve`` on a fixture whose one fault delays the next /v2/labels request
+    by ``latency_ms`` (``times: 1``: the rule is spent, so gone from /__admin/faults, as
+    soon as that request is inside the server)."""
     fixture = default_fixture_data()
     if latency_ms:
-        fixture["faults"] = [{"match": {"path": "/v2/labels"}, "latency_ms": latency_ms}]
+        rule = {"match": {"path": "/v2/labels"}, "latency_ms": latency_ms, "times": 1}
+        fixture["faults"] = [rule]
     path = tmp_path / "fixture.json"
     path.write_text(json.dumps(fixture), encoding="utf-8")
     return start(sys.executable, "-m", "chatlabels", "serve", f"--fixtures={path}", *options)
 
 
+def wait_until_in_flight(url: str, slow: Future[requests.Response]) -> None:
+    """Return once the slow request is inside the server, in its latency (a fixed sleep
+    was not enough on a loaded machine: the signal could come before the request)."""
+    deadline = time.monotonic() + 30
+    while requests.get(f"{url}/__admin/faults", timeout=10).json()["faults"]:
+        assert not slow.done() and time.monotonic() < deadline, "the slow request never arrived"
+        time.sleep(0.02)
+
+
+def refused(url: str) -> bool:
+    """Poll until a new connection is refused (True), or 30 s pass (False)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"{url}/__admin/health", timeout=5)
+        except requests.ConnectionError:
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path) -> None:
-    process, url = serve(tmp_path, latency_ms=1500)
+    process, url = serve(tmp_path, latency_ms=4000)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        slow = pool.submit(requests.get, f"{url}/v2/labels", params=AUTH, timeout=10)
-        time.sleep(0.5)  # the request is in flight, inside its 1.5 s of latency
+        slow = pool.submit(requests.get, f"{url}/v2/labels", params=AUTH, timeout=30)
+        wait_until_in_flight(url, slow)
         process.send_signal(signal.SIGTERM)
-        time.sleep(0.2)
-        with pytest.raises(requests.ConnectionError):  # no longer accepting
-            requests.get(f"{url}/__admin/health", timeout=2)
+        # Newcomers are refused while the request in flight still runs (its 4 s are the
+        # margin for a loaded machine to deliver the signal and close the listener).
+        assert refused(url) and not slow.done()
         assert slow.result().status_code == 200
-    _, stderr = process.communicate(timeout=10)
+    _, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr
 
 
 def test_the_grace_period_bounds_the_wait(tmp_path: Path) -> None:
-    process, url = serve(tmp_path, "--grace-seconds", "0.5", latency_ms=5000)
+    process, url = serve(tmp_path, "--grace-seconds", "0.5", latency_ms=9000)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        slow = pool.submit(requests.get, f"{url}/v2/labels", params=AUTH, timeout=10)
-        time.sleep(0.5)
+        slow = pool.submit(requests.get, f"{url}/v2/labels", params=AUTH, timeout=30)
+        wait_until_in_flight(url, slow)
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=10)
-        assert time.monotonic() - started < 3
+        _, stderr = process.communicate(timeout=30)
+        # Gone after the 0.5 s grace, long before the request's 9 s (margin for a slow exit).
+        assert time.monotonic() - started < 5
         assert process.returncode == 0
         assert "grace period" in stderr and "Traceback" not in stderr
         with pytest.raises(requests.ConnectionError):
