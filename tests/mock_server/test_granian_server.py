@@ -113,11 +113,12 @@ def test_the_default_is_granian_and_the_environment_is_not_a_header(tmp_path: Pa
 
 
 def test_stop_lets_the_request_in_flight_finish_and_refuses_newcomers() -> None:
-    release = threading.Event()
+    arrived, release = threading.Event(), threading.Event()
 
     def slow(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         if environ["PATH_INFO"] == "/slow":
-            release.wait(5)
+            arrived.set()
+            release.wait(30)
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"done"]
 
@@ -126,41 +127,50 @@ def test_stop_lets_the_request_in_flight_finish_and_refuses_newcomers() -> None:
     server.start()
     with requests.Session() as session:
         pending = threading.Thread(
-            target=lambda: results.append(session.get(f"{server.url}/slow", timeout=10).text)
+            target=lambda: results.append(session.get(f"{server.url}/slow", timeout=60).text)
         )
         results: list[str] = []
         pending.start()
-        time.sleep(0.3)
-        stopping = threading.Thread(target=server.stop, kwargs={"timeout": 10})
+        assert arrived.wait(30)  # in flight, held until released
+        stopping = threading.Thread(target=server.stop, kwargs={"timeout": 60})
         stopping.start()
-        time.sleep(0.3)
-        with pytest.raises(requests.RequestException):  # a newcomer is not served
-            requests.get(f"{server.url}/fast", timeout=2)
+        # Until stop() takes effect a newcomer may still be served; then none is, while the
+        # request in flight is still held (a fixed 0.3 s was too short on a loaded machine).
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"{server.url}/fast", timeout=2)
+            except requests.RequestException:
+                break
+            time.sleep(0.02)
+        else:
+            pytest.fail("newcomers were still served 30 s after stop()")
         release.set()
-        pending.join(10)
-        stopping.join(10)
+        pending.join(60)
+        stopping.join(60)
     assert results == ["done"] and not server.running
 
 
 def test_drain_reports_requests_cut_off_by_the_grace_period() -> None:
-    release = threading.Event()
+    arrived, release = threading.Event(), threading.Event()
 
     def stuck(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        release.wait(10)
+        arrived.set()
+        release.wait(30)
         start_response("200 OK", [])
         return [b""]
 
     server = GranianThread(stuck, port=0)
     server.start()
-    client = threading.Thread(target=lambda: requests.get(server.url, timeout=15), daemon=True)
+    client = threading.Thread(target=lambda: requests.get(server.url, timeout=60), daemon=True)
     client.start()
-    time.sleep(0.3)
+    assert arrived.wait(30)  # in flight (a fixed 0.3 s sleep did not ensure it under load)
     try:
         assert server.drain(0.3) is False
         assert server.drain(0.1) is False  # a second call waits again, never blocks
     finally:
         release.set()
-    assert server.drain(5) is True
+    assert server.drain(30) is True  # answered once released
 
 
 def _serve(*options: str, fixture: Path | None = None) -> tuple[subprocess.Popen[str], str]:
