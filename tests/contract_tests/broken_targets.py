@@ -6,6 +6,7 @@ bug in the kit.
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -84,6 +85,8 @@ def broken_app(breakage: str, *, token: str = TOKEN) -> Flask:
     counter = itertools.count()  # requests for CHAT so far (for "flapping")
     requests_seen = itertools.count()  # every request (for "rate-limited-twice")
     directory = [_label("1", "New Customer", 0), _label("2", "VIP", 2)]
+    # Set when "hang-on-malformed" starts its first hang: a test waits for it, not a guess.
+    app.extensions["hanging"] = hanging = threading.Event()
     if breakage == "record-junk":
         directory = [_label(str(i), f"Label {i}", i % 20) for i in range(1, 1001)]
 
@@ -192,6 +195,7 @@ def broken_app(breakage: str, *, token: str = TOKEN) -> Flask:
         if breakage == "5xx-on-seven" and "7" in chat_id and canonical_chat_id(chat_id) is None:
             return error(500, "Internal Server Error", "internal_error")
         if breakage == "hang-on-malformed" and canonical_chat_id(chat_id) is None:
+            hanging.set()
             time.sleep(3)
         if breakage == "html-on-spaces" and " " in chat_id:
             return Response("<html><body>Bad Request</body></html>", 400, mimetype="text/html")
