@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, cast
@@ -38,6 +38,7 @@ from chatlabels.mock.http.errors import ApiError
 from chatlabels.mock.http.hooks import access_record, journal_entry
 from chatlabels.mock.http.logs import AccessLog, AccessRecord, new_request_id
 from chatlabels.mock.http.parsed_request import ParsedRequest, parse_request
+from chatlabels.mock.http.wsgi import WsgiApp, header_items
 from chatlabels.mock.provider.auth import invalid_token, provider_instance
 from chatlabels.mock.state.errors import DomainError
 from chatlabels.mock.state.snapshot import Snapshot
@@ -46,14 +47,10 @@ from chatlabels.mock.waha.errors import unauthorized
 
 __all__ = ["MAX_PREPARED", "FastPath"]
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
 _HOT_PATH = re.compile(r"/v2/labels/chats/[^/]+|/api/[^/]+/labels/chats/[^/]+")
 #: Query strings read the same by any parser: no escapes, no "+", no ";".
 _PLAIN_QUERY = re.compile(r"[A-Za-z0-9._~=&-]*")
 _NO_BODY = frozenset({None, "", "0"})
-#: The environ keys werkzeug turns into request headers besides ``HTTP_*``.
-_CONTENT_KEYS = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
 #: Distinct requests whose answers are kept; beyond, the kept ones are forgotten (a client
 #: asking for ever new chats costs a full decision each time, never unbounded memory).
 MAX_PREPARED = 4096
@@ -131,8 +128,8 @@ class FastPath:
         start_response(status, list(headers))
         elapsed_ms = (time.perf_counter() - started) * 1000
         request_id = new_request_id()
-        sent = {k: v for k, v in environ.items() if k[:5] == "HTTP_" or k in _CONTENT_KEYS}
-        size = prepared.size + sum(len(k) + _JSON_CHAR * len(v) for k, v in sent.items())
+        sent = header_items(environ)
+        size = prepared.size + sum(map(len, sent)) + _JSON_CHAR * sum(map(len, sent.values()))
         record, parsed = prepared.record, prepared.parsed
         assert record is not None and parsed is not None
         # The entry is built from these alone: nothing of the state is kept with it.

@@ -20,19 +20,18 @@ import asyncio
 import socket
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from granian._granian import SocketHolder, WorkerSignal, WSGIWorker
 from granian.http import HTTP1Settings
 
 from chatlabels.mock.app import error_dialect
+from chatlabels.mock.http.wsgi import WsgiApp
 from chatlabels.mock.limits import ServerLimits
 from chatlabels.mock.serving.request_gate import RequestGate
 
 __all__ = ["GranianThread"]
-
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 #: Connections waiting to be accepted by the kernel.
 _BACKLOG = 1024

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from werkzeug.http import HTTP_STATUS_CODES
 
 from chatlabels.mock.http.errors import ErrorDialect
+from chatlabels.mock.http.wsgi import CONTENT_KEYS, WsgiApp
 from chatlabels.mock.limits import ServerLimits
 from chatlabels.mock.serving.refusals import (
     Refusal,
@@ -41,9 +42,6 @@ from chatlabels.mock.serving.refusals import (
 
 __all__ = ["RequestGate"]
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-_CONTENT_KEYS = ("CONTENT_TYPE", "CONTENT_LENGTH")
 #: granian's smallest request-head buffer: below it, ``max_header_bytes`` is checked here.
 _GRANIAN_MIN_HEAD = 8192
 _CHUNK = 64 * 1024
@@ -92,15 +90,14 @@ class RequestGate:
         query = environ.get("QUERY_STRING", "")
         # Counted only when they could be over (every request pays for this check).
         params = query.count("&") + 1
-        if params > limits.max_query_params:
-            params = sum(1 for part in query.split("&") if part)
         fields = len(environ)
-        if fields > limits.max_headers:
+        if params > limits.max_query_params or fields > limits.max_headers:
+            params = sum(1 for part in query.split("&") if part)
             fields = sum(1 for key in environ if key[:5] == "HTTP_")
-            fields += sum(1 for key in _CONTENT_KEYS if environ.get(key))
-        refusal = count_refusal(fields, params, limits)
-        if refusal is not None:
-            return refusal
+            fields += sum(1 for key in CONTENT_KEYS if environ.get(key))
+            refusal = count_refusal(fields, params, limits)
+            if refusal is not None:
+                return refusal
         if limits.max_header_bytes < _GRANIAN_MIN_HEAD and _head_bytes(environ) > (
             limits.max_header_bytes
         ):
