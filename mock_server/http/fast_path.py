@@ -38,7 +38,7 @@ from chatlabels.mock.http.errors import ApiError
 from chatlabels.mock.http.hooks import access_record, journal_entry
 from chatlabels.mock.http.logs import AccessLog, AccessRecord, new_request_id
 from chatlabels.mock.http.parsed_request import ParsedRequest, parse_request
-from chatlabels.mock.http.wsgi import WsgiApp, header_items
+from chatlabels.mock.http.wsgi import HeaderReader, WsgiApp
 from chatlabels.mock.provider.auth import invalid_token, provider_instance
 from chatlabels.mock.state.errors import DomainError
 from chatlabels.mock.state.snapshot import Snapshot
@@ -88,6 +88,7 @@ class FastPath:
         self._flask = flask_wsgi
         self._cors = cors
         self._access_log = AccessLog()
+        self._headers = HeaderReader()
         self._prepared: dict[tuple[Any, ...], Prepared] = {}
         self._generation = 0  # of the state the kept decisions were last cleared for
 
@@ -128,14 +129,15 @@ class FastPath:
         start_response(status, list(headers))
         elapsed_ms = (time.perf_counter() - started) * 1000
         request_id = new_request_id()
-        sent = header_items(environ)
-        size = prepared.size + sum(map(len, sent)) + _JSON_CHAR * sum(map(len, sent.values()))
+        keys, values, key_chars = self._headers(environ)
+        size = prepared.size + key_chars + _JSON_CHAR * sum(map(len, values))
         record, parsed = prepared.record, prepared.parsed
         assert record is not None and parsed is not None
         # The entry is built from these alone: nothing of the state is kept with it.
-        build = partial(_entry, record, parsed, elapsed_ms, request_id, sent, time.time())
+        now = time.time()
+        build = partial(_entry, record, parsed, elapsed_ms, request_id, keys, values, now)
         self._journal.record_later(build, size=size)
-        self._access_log.write(record, prepared.head, elapsed_ms, request_id)
+        self._access_log.write(record, prepared.head, elapsed_ms, request_id, now)
         return [body]
 
     def _prepare(self, environ: dict[str, Any], key: tuple[Any, ...]) -> Prepared:
@@ -231,10 +233,11 @@ def _entry(
     parsed: ParsedRequest,
     elapsed_ms: float,
     request_id: str,
-    sent: dict[str, Any],
+    header_keys: tuple[str, ...],
+    header_values: tuple[str, ...],
     at: float,
 ) -> dict[str, Any]:
     """The journal entry of one hot read, as the Flask path would have recorded it."""
     record = replace(template, duration_ms=round(elapsed_ms, 1), request_id=request_id)
-    headers = EnvironHeaders(sent).items()
+    headers = EnvironHeaders(dict(zip(header_keys, header_values, strict=True))).items()
     return journal_entry(record, parsed, headers, None, record.redactor, at=at)

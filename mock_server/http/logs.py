@@ -144,10 +144,9 @@ class TextFormatter(logging.Formatter):
             self._second = (second, time.strftime(self.default_time_format, time.localtime(second)))
         msecs = int((created - second) * 1000)
         if template.refused:  # never on a hot read: the whole line, the slow way
-            message = str(replace(template, duration_ms=duration_ms))
-        else:
-            message = f"{head} {duration_ms:.1f}ms"
-        return f"{self._second[1]},{msecs:03d} {ACCESS_LOGGER} {message}"
+            message = str(replace(template, duration_ms=round(duration_ms, 1)))
+            return f"{self._second[1]},{msecs:03d} {ACCESS_LOGGER} {message}"
+        return f"{self._second[1]},{msecs:03d} {ACCESS_LOGGER} {head} {duration_ms:.1f}ms"
 
     def format(self, record: logging.LogRecord) -> str:
         _redact_exception(self, record)
@@ -175,7 +174,7 @@ class JsonFormatter(logging.Formatter):
     ) -> str:
         """What ``format`` gives for ``template`` with this duration and request id, logged
         at ``created`` on chatlabels.access."""
-        record = replace(template, duration_ms=duration_ms, request_id=request_id)
+        record = replace(template, duration_ms=round(duration_ms, 1), request_id=request_id)
         line = self._fields(created, "INFO", ACCESS_LOGGER, str(record))
         line.update(record.fields())
         return json.dumps(line, ensure_ascii=False)
@@ -267,19 +266,19 @@ class AccessLog:
         self._chain = (self._logger, self._logger.parent or logging.getLogger())
         self._root = logging.getLogger()
 
-    def write(self, template: AccessRecord, head: str, duration_ms: float, request_id: str) -> None:
-        """Log ``template`` with this duration and id; ``head`` is ``template.head()``."""
+    def write(
+        self, template: AccessRecord, head: str, duration_ms: float, request_id: str, at: float
+    ) -> None:
+        """Log ``template`` with this duration and id, as logged at ``at`` (``time.time()``);
+        ``head`` is ``template.head()``."""
         if not self._logger.isEnabledFor(logging.INFO):
             return
-        duration_ms = round(duration_ms, 1)
         handler = self._direct_handler()
         if handler is None:
-            record = replace(template, duration_ms=duration_ms, request_id=request_id)
+            record = replace(template, duration_ms=round(duration_ms, 1), request_id=request_id)
             self._logger.info("%s", record)
         else:
-            line = handler.line_formatter.access_line(
-                time.time(), template, head, duration_ms, request_id
-            )
+            line = handler.line_formatter.access_line(at, template, head, duration_ms, request_id)
             handler.write_line(line)
 
     def _direct_handler(self) -> BufferedStreamHandler | None:

@@ -7,16 +7,54 @@ and must agree with werkzeug on which environ keys are headers.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 from typing import Any
 
-__all__ = ["CONTENT_KEYS", "WsgiApp", "header_items"]
+__all__ = ["CONTENT_KEYS", "MAX_SHAPES", "HeaderReader", "WsgiApp"]
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 #: The environ keys werkzeug turns into request headers besides ``HTTP_*``.
 CONTENT_KEYS = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
+#: Environ key orders whose header keys are kept; beyond, the kept ones are forgotten (a
+#: client sending new header names on every request costs a full scan each time, never
+#: unbounded memory).
+MAX_SHAPES = 256
 
 
-def header_items(environ: dict[str, Any]) -> dict[str, Any]:
-    """The environ's header keys and values, in the environ's order (werkzeug's order)."""
-    return {k: v for k, v in environ.items() if k[:5] == "HTTP_" or k in CONTENT_KEYS}
+class HeaderReader:
+    """Reads an environ's headers, quickly when its keys come as an earlier environ's did.
+
+    Testing every environ key costs more than the rest of a hot read together. But a
+    client sends the same header names, in the same order, request after request, so the
+    environ's keys repeat: which of them are headers is worked out once per key order, and
+    then read with one ``itemgetter`` call.
+    """
+
+    def __init__(self) -> None:
+        #: key order -> (its header keys, their getter, the length of their names)
+        self._shapes: dict[tuple[str, ...], tuple[tuple[str, ...], Any, int]] = {}
+
+    def __call__(self, environ: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...], int]:
+        """The header keys, in the environ's order (werkzeug's), their values, and the
+        total length of the keys (kept apart: a dict of them costs more than a hot read's
+        answer, and is built only if the journal entry is read)."""
+        order = tuple(environ)
+        shape = self._shapes.get(order)
+        if shape is None:
+            shape = self._learn(order)
+        keys, getter, key_chars = shape
+        return keys, getter(environ), key_chars
+
+    def _learn(self, order: tuple[str, ...]) -> tuple[tuple[str, ...], Any, int]:
+        keys = tuple(k for k in order if k[:5] == "HTTP_" or k in CONTENT_KEYS)
+        getter: Callable[[dict[str, Any]], tuple[str, ...]]
+        if len(keys) >= 2:
+            getter = itemgetter(*keys)
+        else:  # itemgetter of one key gives the value itself, of none is an error
+            getter = lambda environ: tuple(environ[k] for k in keys)  # noqa: E731
+        shape = (keys, getter, sum(map(len, keys)))
+        if len(self._shapes) >= MAX_SHAPES:
+            self._shapes.clear()
+        self._shapes[order] = shape
+        return shape
