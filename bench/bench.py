@@ -73,6 +73,8 @@ def plan(args: argparse.Namespace, workdir: Path) -> list[targets.Target]:
     else:
         note("`chatlabels serve` has no --server option: one chatlabels row (its only server)")
     rows += [targets.chatlabels(report.free_port(), extra) for extra in args.serve_args]
+    if targets.has_server_option("granian"):
+        rows.append(targets.python_ceiling(report.free_port()))
     if not args.no_wiremock:
         jar = targets.find_wiremock_jar(args.wiremock_jar)
         if jar is None or not jar.is_file() or shutil.which("java") is None:

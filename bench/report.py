@@ -1,5 +1,6 @@
 """What the bench measured, and how it is printed: one table of all servers side by side,
-the memory series, the ratios to WireMock and nginx, and issue 9's goals met or not.
+the memory series, the ratios to WireMock, the Python ceiling and nginx, and issue 9's
+goals met or not.
 
 The machine (cores, CPU, versions, load average) is printed with the figures because on a
 shared 2-core machine they mean nothing without it.
@@ -170,7 +171,8 @@ def _pairs(results: list[TargetResult], kind: str) -> list[tuple[TargetResult, T
 
 
 def print_ratios(results: list[TargetResult]) -> None:
-    for ours, ref in _pairs(results, "wiremock") + _pairs(results, "nginx"):
+    refs = [_pairs(results, kind) for kind in ("wiremock", "python-ceiling", "nginx")]
+    for ours, ref in [pair for pairs in refs for pair in pairs]:
         base = ref.runs["Get Chat Labels"]
         parts = [
             f"{name} c1 {runs[1].rps / base[1].rps:.2f}x c16 {runs[16].rps / base[16].rps:.2f}x"

@@ -5,6 +5,8 @@
 - WireMock, the peer issue 9 names, with one stub for the same request and body, started
   with the flags that make it fastest (no journal, no request log; see
   /work/notes/bench-peers.md), so the comparison is against WireMock at its best;
+- the Python ceiling (fixed_wsgi.py): a WSGI callable answering the same body on
+  chatlabels' own granian server, doing nothing else: what any Python app could reach on it;
 - nginx answering the same body from its config: not a mock, the ceiling that wrk can
   reach on this machine, so the distance to it is visible.
 """
@@ -113,6 +115,13 @@ def wiremock(jar: Path, port: int, workdir: Path, warmup_seconds: int) -> Target
     return Target(
         f"WireMock {version}", command, port, warmup_seconds=warmup_seconds, kind="wiremock"
     )
+
+
+def python_ceiling(port: int) -> Target:
+    """``bench/fixed_wsgi.py``: the fastest a Python app answers on chatlabels' server."""
+    command = [sys.executable, str(Path(__file__).with_name("fixed_wsgi.py")), str(port)]
+    name = "fixed-body WSGI callable, same server"
+    return Target(name, command, port, kind="python-ceiling")
 
 
 NGINX_CONF = """\
