@@ -20,13 +20,16 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Modules a layer must not load, by the module that is imported.
 FORBIDDEN = {
     # the command line of every command, serve's cold start among them: no server, no
-    # checks (Hypothesis), no installed-metadata read until a command runs
+    # checks (Hypothesis), no HTTP client, no installed-metadata read until a command runs
     "chatlabels.cli": (
         "flask",
         "waitress",
         "granian",
         "hypothesis",
         "importlib.metadata",
+        "http.client",
+        "chatlabels.kit.target",
+        "chatlabels.kit.recording",
         "chatlabels.kit.runner",
     ),
     "chatlabels.contract": ("flask", "werkzeug", "waitress", "chatlabels.mock", "chatlabels.kit"),
