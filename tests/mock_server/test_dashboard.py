@@ -180,7 +180,11 @@ def test_dashboard_in_a_real_browser(start_server: Any, page: Any, tmp_path: Pat
     page.wait_for_function(
         "() => document.querySelectorAll('.instance .directory .badge').length === 20"
     )
-    assert "Loaded a fixture" in page.text_content("#message")
+    # The timer's refresh can draw the new fixture before the page has handled the upload's
+    # own answer, which writes the message: wait for it rather than read it at once.
+    page.wait_for_function(
+        "() => document.querySelector('#message').textContent.includes('Loaded a fixture')"
+    )
 
     assert problems == []  # no script error, no Content-Security-Policy violation
     assert asked and all(address.startswith(server.url) for address in asked)
