@@ -25,6 +25,15 @@ def fixture(*labels: dict[str, Any], chats: dict[str, list[str]] | None = None) 
     return json.dumps({"instances": [instance]}, indent=2)
 
 
+def edit(path: Path, text: str) -> None:
+    """Replace the file's content in one step, as editors save. Written in place (truncate,
+    then write), a test paused between the two on a loaded machine let the watcher load the
+    empty file and log a refusal that the test then took for its own edit's line."""
+    partial = path.with_name(f"{path.name}.part")
+    partial.write_text(text)
+    partial.replace(path)
+
+
 class Served:
     """A ``chatlabels serve --watch`` process and the lines it logs."""
 
@@ -82,12 +91,13 @@ def served(tmp_path: Path) -> Iterator[Served]:
 
 def test_a_good_edit_is_served_and_logged_with_what_changed(served: Served) -> None:
     assert served.labels() == ["Lead"]
-    served.path.write_text(
+    edit(
+        served.path,
         fixture(
             {"id": "1", "name": "Lead", "color": 1},
             {"id": "2", "name": "VIP", "color": 2},
             chats={"5511999990000@c.us": ["2"]},
-        )
+        ),
     )
     line = served.line("reloaded")
     assert str(served.path) in line
@@ -111,13 +121,13 @@ def test_a_good_edit_is_served_and_logged_with_what_changed(served: Served) -> N
 def test_a_broken_edit_keeps_the_old_state_and_logs_one_line(
     served: Served, broken: str, pointer: str, reason: str
 ) -> None:
-    served.path.write_text(broken)
+    edit(served.path, broken)
     line = served.line("not reloaded")
     assert f"{served.path}: {pointer}: " in line and reason in line
     assert served.labels() == ["Lead"]  # still the previous state
     assert not [line for line in served.quiet_lines(0.5) if "reload" in line]  # one line only
     # and once fixed, the next edit loads
-    served.path.write_text(fixture({"id": "1", "name": "Fixed", "color": 3}))
+    edit(served.path, fixture({"id": "1", "name": "Fixed", "color": 3}))
     served.line("reloaded")
     assert served.labels() == ["Fixed"]
 
@@ -126,9 +136,9 @@ def test_a_broken_edit_counts_every_problem_not_only_the_listed_ones(served: Ser
     labels = [{"id": str(i), "name": f"L{i}", "color": 25} for i in range(1, 16)]
     chats = {f"55119{i:08d}@c.us": ["99"] for i in range(30)}
     valid = {"id": "1", "name": "Lead", "color": 1}
-    served.path.write_text(fixture(valid, chats=chats))  # 30 rule problems
+    edit(served.path, fixture(valid, chats=chats))  # 30 rule problems
     assert "(and 29 more)" in served.line("not reloaded")
-    served.path.write_text(fixture(*labels))  # 15 schema problems
+    edit(served.path, fixture(*labels))  # 15 schema problems
     assert "(and 14 more)" in served.line("not reloaded")
 
 
@@ -143,6 +153,6 @@ def test_a_reload_replaces_what_the_api_changed_like_a_fixture_post(served: Serv
     )
     assert created.status_code in (200, 201)
     assert served.labels() == ["Lead", "Made"]
-    served.path.write_text(fixture({"id": "1", "name": "Lead", "color": 2}))
+    edit(served.path, fixture({"id": "1", "name": "Lead", "color": 2}))
     assert "labels 2 -> 1" in served.line("reloaded")
     assert served.labels() == ["Lead"]
