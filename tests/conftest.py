@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,13 @@ settings.register_profile(
     "ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+# The Ctrl-C tests send SIGINT to a child process, as a terminal does to a foreground one.
+# A child inherits an *ignored* SIGINT (pytest started as `cmd &` by a script without job
+# control: the shell ignores SIGINT for it), and then never sees the signal: give SIGINT
+# its default back, so that children start with it too.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 
