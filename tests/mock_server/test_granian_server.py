@@ -234,9 +234,17 @@ def test_a_closed_log_stream_costs_no_answer() -> None:
         process.wait(timeout=15)
 
 
-def _slow_fixture(tmp_path: Path, latency_ms: int) -> Path:
-    rule = {"match": {"path": "/v2/labels"}, "latency_ms": latency_ms}
+def _slow_fixture(tmp_path: Path, latency_ms: int, times: int) -> Path:
+    """The next ``times`` /v2/labels requests take ``latency_ms`` more each."""
+    rule = {"match": {"path": "/v2/labels"}, "latency_ms": latency_ms, "times": times}
     return _fixture_file(tmp_path, faults=[rule])
+
+
+def _faults(url: str) -> list[dict[str, Any]]:
+    faults: list[dict[str, Any]] = requests.get(f"{url}/__admin/faults", timeout=10).json()[
+        "faults"
+    ]
+    return faults
 
 
 @pytest.mark.parametrize("signals", [1, 2], ids=["one signal", "a second signal"])
@@ -244,17 +252,24 @@ def test_stopping_with_requests_cut_off_is_a_clean_exit_0(tmp_path: Path, signal
     """Requests still running when the grace period ends (or a second signal comes) are
     cut off; the process still exits 0 with nothing but log lines on stderr (granian
     used to panic and abort when the interpreter shut down under them)."""
-    fixture = _slow_fixture(tmp_path, 1500)
+    fixture = _slow_fixture(tmp_path, 5000, times=8)
     process, url = _serve("--grace-seconds", "0.5", fixture=fixture)
 
     def call() -> None:
         with contextlib.suppress(requests.RequestException):  # cut off: that is the point
-            requests.get(f"{url}/v2/labels", params=AUTH, timeout=10)
+            requests.get(f"{url}/v2/labels", params=AUTH, timeout=30)
 
     clients = [threading.Thread(target=call, daemon=True) for _ in range(8)]
-    for client in clients:
+    clients[0].start()
+    # Until a request is inside, in its latency (the rule spent once), there is nothing to
+    # cut off: a fixed 0.4 s let a loaded machine signal first and test nothing. Asked
+    # before the others start: they would hold both of granian's default Python threads.
+    deadline = time.monotonic() + 30
+    while [rule["times"] for rule in _faults(url)] == [8]:
+        assert time.monotonic() < deadline, "no request reached the server in 30 s"
+        time.sleep(0.02)
+    for client in clients[1:]:
         client.start()
-    time.sleep(0.4)
     for _ in range(signals):
         process.send_signal(signal.SIGTERM)
         time.sleep(0.1)
