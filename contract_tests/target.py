@@ -174,6 +174,11 @@ class Target:
     def credentials(self) -> QueryAuth:
         return QueryAuth(self.instance_id, self.access_token)
 
+    @property
+    def out_of_time(self) -> bool:
+        """Whether ``deadline`` has passed: from then on every request raises OutOfTime."""
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
     def chat_labels(
         self, chat_id: str, *, raw_at: bool = False, credentials: QueryAuth = SAME
     ) -> Exchange:
@@ -307,11 +312,10 @@ class Target:
         sent: list[str | None],
     ) -> Exchange:
         self._throttle()
-        now = time.monotonic()
-        deadline = now + self.timeout
+        if self.out_of_time:
+            raise OutOfTime("--max-time reached")
+        deadline = time.monotonic() + self.timeout
         if self.deadline is not None:
-            if now >= self.deadline:
-                raise OutOfTime("--max-time reached")
             deadline = min(deadline, self.deadline)
         try:
             raw = self._connection.fetch(
@@ -321,7 +325,7 @@ class Target:
             reason = self.secrets.scrub(str(exc))
             raise TargetUnreachable(f"cannot reach {self.base_url}: {reason}") from None
         except NoAnswer as exc:
-            if self.deadline is not None and time.monotonic() >= self.deadline:
+            if self.out_of_time:
                 raise OutOfTime("--max-time reached") from None
             error = f"no answer within {self.timeout:g}s" if exc.timed_out else str(exc)
             return Exchange(shown, None, error=error)
