@@ -80,8 +80,10 @@ def plan(args: argparse.Namespace, workdir: Path) -> list[targets.Target]:
         if jar is None or not jar.is_file() or shutil.which("java") is None:
             note("WireMock skipped: needs java and the jar (--wiremock-jar, or npm)")
         else:
-            port = report.free_port()
-            rows.append(targets.wiremock(jar, port, workdir, args.wiremock_warmup))
+            for fastest in (False, True):
+                port = report.free_port()
+                warmup = args.wiremock_warmup
+                rows.append(targets.wiremock(jar, port, workdir, warmup, fastest=fastest))
     if not args.no_nginx:
         binary = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
         if binary is None:

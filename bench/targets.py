@@ -2,9 +2,10 @@
 
 - ``chatlabels serve`` as a user runs it (default settings: access log on, journal on,
   auth checked), plus any configuration given with ``--serve-args``;
-- WireMock, the peer issue 9 names, with one stub for the same request and body, started
-  with the flags that make it fastest (no journal, no request log; see
-  /work/notes/bench-peers.md), so the comparison is against WireMock at its best;
+- WireMock, the peer issue 9 names, with one stub for the same request and body, twice:
+  as users run it, keeping a request journal as chatlabels does (its defaults, the journal
+  bounded to chatlabels' 1000 entries), and with the flags that make it fastest (no journal,
+  no request log; see /work/notes/bench-peers.md), WireMock at its best;
 - the Python ceiling (fixed_wsgi.py): a WSGI callable answering the same body on
   chatlabels' own granian server, doing nothing else: what any Python app could reach on it;
 - nginx answering the same body from its config: not a mock, the ceiling that wrk can
@@ -82,9 +83,25 @@ def chatlabels(port: int, serve_args: str = "") -> Target:
     return Target(name, command, port, probes=dict(CHATLABELS_PROBES))
 
 
-def wiremock(jar: Path, port: int, workdir: Path, warmup_seconds: int) -> Target:
-    """WireMock with the stub as a mapping file, so its cold start ends at a real 200."""
-    mappings = workdir / "wiremock" / "mappings"
+#: WireMock's flags for its fastest answers (/work/notes/bench-peers.md): no request journal,
+#: no request log, responses written on their own pool, thread pools sized for 2 cores.
+WIREMOCK_FASTEST = (
+    "--no-request-journal", "--disable-request-logging",
+    "--async-response-enabled", "true", "--async-response-threads", "4",
+    "--container-threads", "16", "--jetty-acceptor-threads", "1",
+    "--disable-gzip", "--disable-extensions-scanning", "--disable-response-templating",
+)  # fmt: skip
+#: WireMock as users run it, keeping what chatlabels keeps by default: its defaults, with
+#: the request journal bounded to chatlabels' default 1000 entries (unbounded, it grows
+#: until the heap is full under a long run).
+WIREMOCK_LIKE_CHATLABELS = ("--max-request-journal-entries", "1000")
+
+
+def wiremock(jar: Path, port: int, workdir: Path, warmup_seconds: int, *, fastest: bool) -> Target:
+    """WireMock with the stub as a mapping file, so its cold start ends at a real 200;
+    ``fastest``: WIREMOCK_FASTEST, else WIREMOCK_LIKE_CHATLABELS."""
+    root = workdir / f"wiremock-{port}"
+    mappings = root / "mappings"
     mappings.mkdir(parents=True)
     stub = {
         "request": {
@@ -102,19 +119,16 @@ def wiremock(jar: Path, port: int, workdir: Path, warmup_seconds: int) -> Target
         },
     }
     (mappings / "labels.json").write_text(json.dumps(stub))
+    flags = WIREMOCK_FASTEST if fastest else WIREMOCK_LIKE_CHATLABELS
     command = [
         "java", "-Xms256m", "-Xmx512m", "-jar", str(jar),
-        "--bind-address", "127.0.0.1", "--port", str(port),
-        "--root-dir", str(workdir / "wiremock"),
-        "--no-request-journal", "--disable-request-logging", "--disable-banner",
-        "--async-response-enabled", "true", "--async-response-threads", "4",
-        "--container-threads", "16", "--jetty-acceptor-threads", "1",
-        "--disable-gzip", "--disable-extensions-scanning", "--disable-response-templating",
+        "--bind-address", "127.0.0.1", "--port", str(port), "--root-dir", str(root),
+        "--disable-banner", *flags,
     ]  # fmt: skip
     version = jar.stem.rsplit("-", 1)[-1]
-    return Target(
-        f"WireMock {version}", command, port, warmup_seconds=warmup_seconds, kind="wiremock"
-    )
+    variant = "fastest flags, no journal" if fastest else "defaults, journal of 1000"
+    name = f"WireMock {version} ({variant})"
+    return Target(name, command, port, warmup_seconds=warmup_seconds, kind="wiremock")
 
 
 def python_ceiling(port: int) -> Target:
