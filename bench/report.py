@@ -84,6 +84,8 @@ def machine() -> dict[str, str]:
         "cpu": cpu.group(1).strip() if cpu else platform.processor(),
         "python": platform.python_version(),
         "loadavg_start": loadavg(),
+        # every server and wrk inherit it: a negative one keeps other users' work off them
+        "nice": str(os.nice(0)),
     }
     for package in ("chatlabels", "flask", "waitress", "granian", "pytest-httpserver"):
         try:
@@ -115,9 +117,10 @@ def long_run_line(run: LongRun) -> str:
 def print_all(info: dict[str, str], results: list[TargetResult], args: argparse.Namespace) -> None:
     print(
         f"machine: {info['date']}, nproc {info['nproc']}, {info['cpu']}, Python {info['python']},"
-        f" load average {info['loadavg_start']} at start, {info['loadavg_end']} at end"
+        f" load average {info['loadavg_start']} at start, {info['loadavg_end']} at end,"
+        f" nice {info['nice']}"
     )
-    named = ("machine", "date", "nproc", "cpu", "python", "loadavg_start", "loadavg_end")
+    named = ("machine", "date", "nproc", "cpu", "python", "loadavg_start", "loadavg_end", "nice")
     print("versions: " + ", ".join(f"{k} {v}" for k, v in info.items() if k not in named))
     print(f"wrk runs of {args.seconds} s; cold start = median of {args.cold_runs} launches")
     print()
