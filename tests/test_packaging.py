@@ -165,7 +165,8 @@ def run_user_pytest(python: Path, project: Path) -> subprocess.CompletedProcess[
 
 
 def assert_wheel_metadata(wheel: Path) -> None:
-    """The license the LICENSE file states, classifiers, and the dashboard's files inside."""
+    """The license the LICENSE file states, classifiers, project URLs, and the dashboard's
+    files inside."""
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         [metadata_name] = [name for name in names if name.endswith(".dist-info/METADATA")]
@@ -178,6 +179,8 @@ def assert_wheel_metadata(wheel: Path) -> None:
     assert (
         "Programming Language :: Python :: 3.11" in classifiers and "Typing :: Typed" in classifiers
     )
+    urls = metadata.get_all("Project-URL")
+    assert "WAHA (the upstream server), https://github.com/devlikeapro/waha" in urls
     for name in ("index.html", "dashboard.js", "dashboard.css"):
         assert f"chatlabels/mock/control/dashboard/{name}" in names
 
