@@ -3,9 +3,9 @@
 - ``chatlabels serve`` as a user runs it (default settings: access log on, journal on,
   auth checked), plus any configuration given with ``--serve-args``;
 - WireMock, the peer issue 9 names, with one stub for the same request and body, twice:
-  as users run it, keeping a request journal as chatlabels does (its defaults, the journal
-  bounded to chatlabels' 1000 entries), and with the flags that make it fastest (no journal,
-  no request log; see /work/notes/bench-peers.md), WireMock at its best;
+  as users start it (its defaults: it journals every request, as chatlabels does by
+  default), and with the flags that make it fastest (no journal, no request log; see
+  /work/notes/bench-peers.md), WireMock at its best, doing less than chatlabels;
 - the Python ceiling (fixed_wsgi.py): a WSGI callable answering the same body on
   chatlabels' own granian server, doing nothing else: what any Python app could reach on it;
 - nginx answering the same body from its config: not a mock, the ceiling that wrk can
@@ -91,15 +91,13 @@ WIREMOCK_FASTEST = (
     "--container-threads", "16", "--jetty-acceptor-threads", "1",
     "--disable-gzip", "--disable-extensions-scanning", "--disable-response-templating",
 )  # fmt: skip
-#: WireMock as users run it, keeping what chatlabels keeps by default: its defaults, with
-#: the request journal bounded to chatlabels' default 1000 entries (unbounded, it grows
-#: until the heap is full under a long run).
-WIREMOCK_LIKE_CHATLABELS = ("--max-request-journal-entries", "1000")
 
 
 def wiremock(jar: Path, port: int, workdir: Path, warmup_seconds: int, *, fastest: bool) -> Target:
     """WireMock with the stub as a mapping file, so its cold start ends at a real 200;
-    ``fastest``: WIREMOCK_FASTEST, else WIREMOCK_LIKE_CHATLABELS."""
+    ``fastest``: with WIREMOCK_FASTEST and a fixed heap, else as users start it (no flags,
+    the JVM's own heap size: a request journal that keeps every request, as WireMock's
+    defaults do)."""
     root = workdir / f"wiremock-{port}"
     mappings = root / "mappings"
     mappings.mkdir(parents=True)
@@ -119,14 +117,14 @@ def wiremock(jar: Path, port: int, workdir: Path, warmup_seconds: int, *, fastes
         },
     }
     (mappings / "labels.json").write_text(json.dumps(stub))
-    flags = WIREMOCK_FASTEST if fastest else WIREMOCK_LIKE_CHATLABELS
+    heap = ["-Xms256m", "-Xmx512m"] if fastest else []
     command = [
-        "java", "-Xms256m", "-Xmx512m", "-jar", str(jar),
+        "java", *heap, "-jar", str(jar),
         "--bind-address", "127.0.0.1", "--port", str(port), "--root-dir", str(root),
-        "--disable-banner", *flags,
+        "--disable-banner", *(WIREMOCK_FASTEST if fastest else ()),
     ]  # fmt: skip
     version = jar.stem.rsplit("-", 1)[-1]
-    variant = "fastest flags, no journal" if fastest else "defaults, journal of 1000"
+    variant = "fastest flags, no journal" if fastest else "defaults"
     name = f"WireMock {version} ({variant})"
     return Target(name, command, port, warmup_seconds=warmup_seconds, kind="wiremock")
 
