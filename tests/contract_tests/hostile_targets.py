@@ -133,13 +133,20 @@ def throttled(retry_after: str) -> Respond:
 
 def run_measured(args: list[str], timeout: float = 120) -> tuple[int, str, str, float, int]:
     """Run ``chatlabels ARGS`` in a fresh interpreter: (exit, stdout, stderr, seconds, peak
-    resident memory in MiB of that interpreter alone)."""
+    resident memory in MiB of that interpreter alone).
+
+    The peak is Linux's VmHWM, the high-water mark of the program's own memory. Not
+    ``ru_maxrss``: the child is started by vfork and exec, and Linux then carries this
+    test process's peak over into the child's, so a test run late in a big pytest process
+    measured pytest (208 MiB) instead of the command.
+    """
     code = (
-        "import resource, sys\n"
+        "import sys\n"
         "from chatlabels.cli import main\n"
         "status = main(sys.argv[1:])\n"
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
-        "sys.stderr.write(f'\\nPEAK_MIB={peak}\\n')\n"
+        "with open('/proc/self/status') as status_file:\n"
+        "    [kib] = [l.split()[1] for l in status_file if l.startswith('VmHWM:')]\n"
+        "sys.stderr.write(f'\\nPEAK_MIB={int(kib) // 1024}\\n')\n"
         "sys.exit(status)\n"
     )
     started = time.monotonic()
