@@ -1,10 +1,12 @@
-"""Benchmark ``chatlabels serve`` against WireMock and a fixed-body nginx, in one run.
+"""Benchmark ``chatlabels serve`` against WireMock, the Python ceiling and nginx, in one run.
 
 Issue 9 asks for a mock that is never the bottleneck (3x WireMock's req/s on the same
 machine, in the same run). Per server, one after the other: cold start (launch to the
 first 200, median of a few launches), req/s with p50 and p99 at 1 and 16 connections
 (wrk), for chatlabels also the WAHA dialect's read and a 401, and resident memory of the
-process group after the warm-up and along a long run sized in requests. Then the ratios,
+process group after the warm-up and along a long run sized in requests. WireMock runs
+twice (as users start it, and at its fastest); the Python ceiling is a fixed-body WSGI
+callable on chatlabels' own server (fixed_wsgi.py). Then the ratios,
 the issue's goals, and what the pytest plugin costs per test (plugin_overhead.py).
 
 Every server runs in its own process group and is stopped with it, whatever happens; every

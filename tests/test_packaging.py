@@ -180,7 +180,8 @@ def assert_wheel_metadata(wheel: Path) -> None:
         "Programming Language :: Python :: 3.11" in classifiers and "Typing :: Typed" in classifiers
     )
     urls = metadata.get_all("Project-URL")
-    assert "WAHA (the upstream server), https://github.com/devlikeapro/waha" in urls
+    assert "Mocked API: WAHA source, https://github.com/devlikeapro/waha" in urls
+    assert all(url.startswith("Mocked API: ") for url in urls)  # never posing as our home
     for name in ("index.html", "dashboard.js", "dashboard.css"):
         assert f"chatlabels/mock/control/dashboard/{name}" in names
 

@@ -136,16 +136,14 @@ class TextFormatter(logging.Formatter):
     def access_line(
         self, created: float, template: AccessRecord, head: str, duration_ms: float, request_id: str
     ) -> str:
-        """What ``format`` gives for ``template`` with this duration and request id, logged
-        at ``created`` on chatlabels.access; ``head`` is ``template.head()``, kept by the
-        caller. No ``LogRecord`` is built, and ``asctime`` is formatted once a second."""
+        """What ``format`` gives for ``template`` (a hot read's: never a refusal, which the
+        servers log through ``logging``) with this duration and request id, logged at
+        ``created`` on chatlabels.access; ``head`` is ``template.head()``, kept by the caller.
+        No ``LogRecord`` is built, and ``asctime`` is formatted once a second."""
         second = int(created)
         if self._second[0] != second:
             self._second = (second, time.strftime(self.default_time_format, time.localtime(second)))
         msecs = int((created - second) * 1000)
-        if template.refused:  # never on a hot read: the whole line, the slow way
-            message = str(replace(template, duration_ms=round(duration_ms, 1)))
-            return f"{self._second[1]},{msecs:03d} {ACCESS_LOGGER} {message}"
         return f"{self._second[1]},{msecs:03d} {ACCESS_LOGGER} {head} {duration_ms:.1f}ms"
 
     def format(self, record: logging.LogRecord) -> str:

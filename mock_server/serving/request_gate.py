@@ -27,7 +27,7 @@ from typing import Any
 from werkzeug.http import HTTP_STATUS_CODES
 
 from chatlabels.mock.http.errors import ErrorDialect
-from chatlabels.mock.http.wsgi import CONTENT_KEYS, WsgiApp
+from chatlabels.mock.http.wsgi import WsgiApp, header_count
 from chatlabels.mock.limits import ServerLimits
 from chatlabels.mock.serving.refusals import (
     Refusal,
@@ -93,8 +93,7 @@ class RequestGate:
         fields = len(environ)
         if params > limits.max_query_params or fields > limits.max_headers:
             params = sum(1 for part in query.split("&") if part)
-            fields = sum(1 for key in environ if key[:5] == "HTTP_")
-            fields += sum(1 for key in CONTENT_KEYS if environ.get(key))
+            fields = header_count(environ)
             refusal = count_refusal(fields, params, limits)
             if refusal is not None:
                 return refusal
