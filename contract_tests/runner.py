@@ -28,7 +28,6 @@ from chatlabels.kit.redact import Secrets
 from chatlabels.kit.target import Exchange, Target, TargetStopped, TargetUnreachable
 
 __all__ = [
-    "DEFAULT_MAX_TIME",
     "DEFAULT_RATE",
     "DEFAULT_TIMEOUT",
     "CannotRun",

@@ -31,10 +31,11 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from chatlabels.contract.strict_json import Problem, inspect
+from chatlabels.kit.bounds import DEFAULT_MAX_BODY
 from chatlabels.kit.dialect import PROVIDER, Dialect
 from chatlabels.kit.findings import REDACTED, RequestInfo
 from chatlabels.kit.redact import Secrets
-from chatlabels.kit.wire import DEFAULT_MAX_BODY, Connection, NoAnswer, Unreachable
+from chatlabels.kit.wire import Connection, NoAnswer, Unreachable
 
 __all__ = [
     "MAX_RETRIES",

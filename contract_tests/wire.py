@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from chatlabels.kit.bounds import DEFAULT_MAX_BODY
 
-__all__ = ["DEFAULT_MAX_BODY", "Connection", "NoAnswer", "Raw", "Unreachable"]
+__all__ = ["Connection", "NoAnswer", "Raw", "Unreachable"]
 
 
 _CHUNK = 64 * 1024

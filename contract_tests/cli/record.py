@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from chatlabels.kit.bounds import DEFAULT_MAX_BODY
+from chatlabels.kit.bounds import DEFAULT_MAX_BODY, DEFAULT_MAX_TIME
 
 __all__ = ["PLACEHOLDER_TOKEN", "add_record_command"]
 
@@ -22,7 +22,6 @@ PLACEHOLDER_TOKEN = "recorded-placeholder-token"
 
 def add_record_command(commands: argparse._SubParsersAction[Any]) -> None:
     """Register ``chatlabels record`` on the ``chatlabels`` parser."""
-    from chatlabels.kit.bounds import DEFAULT_MAX_TIME
     from chatlabels.kit.cli.check import TOKEN_ENV
 
     parser = commands.add_parser(

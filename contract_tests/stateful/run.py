@@ -25,13 +25,13 @@ from hypothesis.reporting import with_reporter
 from hypothesis.stateful import run_state_machine_as_test
 
 from chatlabels.contract.chat_ids import ACCEPTED_FORMS, is_chat_id
+from chatlabels.kit.bounds import DEFAULT_MAX_BODY, DEFAULT_MAX_TIME
 from chatlabels.kit.cli.check import target_fields
 from chatlabels.kit.dialect import PROVIDER, Dialect, waha
 from chatlabels.kit.findings import Finding, Report
 from chatlabels.kit.judge import shown
 from chatlabels.kit.progress import Progress
 from chatlabels.kit.runner import (
-    DEFAULT_MAX_TIME,
     DEFAULT_TIMEOUT,
     CannotRun,
     limit_words,
@@ -47,7 +47,6 @@ from chatlabels.kit.stateful.session import (
     take_snapshot,
 )
 from chatlabels.kit.target import OutOfTime, Target, TargetUnreachable
-from chatlabels.kit.wire import DEFAULT_MAX_BODY
 
 __all__ = [
     "API_KEY_ENV",
