@@ -59,6 +59,10 @@ class ServerProcess:
         return self._process.pid
 
     def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def start(self) -> ServerProcess:
+        """Launch the server (``stop()`` ends it)."""
         with self.log.open("ab") as out:
             self.started = time.monotonic()
             self._process = subprocess.Popen(
