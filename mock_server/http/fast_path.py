@@ -13,7 +13,7 @@ headers, body, the access record and journal fields) is kept under the request's
 query and credential headers, and used while the store's published snapshot and the rate
 limits are the ones it was made under. A repeated read then costs a dictionary look-up, a
 journal append (the entry is built when first read) and a log line.
-``tests/mock_server/test_fast_path.py`` sends generated requests through both paths and
+``tests/mock_server/http/test_fast_path.py`` sends generated requests through both paths and
 requires identical answers, journal entries and log lines.
 """
 

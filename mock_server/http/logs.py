@@ -12,7 +12,7 @@ Speed: ``logging`` costs about 30 us a line (a ``LogRecord``, the caller's frame
 write and a flush), more than a hot read itself. ``chatlabels serve`` therefore logs through
 ``BufferedStreamHandler`` (lines gathered and written together, at most ``FLUSH_SECONDS``
 late; warnings at once), and ``AccessLog`` hands the hot path's lines straight to it when it
-is the only place they go, formatted exactly as ``logging`` would (tests/mock_server/
+is the only place they go, formatted exactly as ``logging`` would (tests/mock_server/http/
 test_logs.py compares both). Anyone else's handler (pytest's, an embedding app's) gets the
 record through ``logging`` as before.
 """

@@ -9,9 +9,10 @@ the app and its one ``Store`` stay in this process, the real port is known befor
 ready line, and the server starts and stops from any thread (tests, the pytest plugin).
 
 Those are granian internals (``WSGIWorker``, ``SocketHolder``, ``WorkerSignal``), so
-pyproject.toml pins granian below its next minor version; ``tests/mock_server/
-test_granian.py`` exercises every part used. What granian cannot do, ``--server waitress``
-does: drop a connection without an answer (a fault rule), answer malformed HTTP in JSON.
+pyproject.toml pins granian below its next minor version;
+``tests/mock_server/serving/test_granian_server.py`` exercises every part used. What granian
+cannot do, ``--server waitress`` does: drop a connection without an answer (a fault rule),
+answer malformed HTTP in JSON.
 """
 
 from __future__ import annotations

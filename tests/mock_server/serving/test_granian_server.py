@@ -25,8 +25,8 @@ from chatlabels.mock.limits import ServerLimits
 from chatlabels.mock.serving.granian_server import GranianThread
 from chatlabels.mock.serving.server import MockServer
 from tests.conftest import default_fixture_data
-from tests.mock_server.test_hardening_admin import assert_long_polls_leave_the_api_free
-from tests.mock_server.test_server import start
+from tests.mock_server.control.test_hardening_admin import assert_long_polls_leave_the_api_free
+from tests.mock_server.serving.test_server import start
 
 CHATLABELS = str(Path(sys.executable).parent / "chatlabels")
 AUTH = {"instance_id": "123456789", "access_token": "123456789"}

@@ -226,7 +226,7 @@ def test_a_body_over_the_limit_is_a_413_saying_the_limit(default_server):
         ("GET", "/v2/labels//chats/123@c.us", 404),
         ("GET", "/__admin//health", 404),
         ("GET", "/v2/labels/chats", 401),  # routed (no redirect), then the wrong token
-        # OPTIONS under /v2/ and /api/ is a CORS preflight (tests/mock_server/test_waha_cors.py)
+        # OPTIONS under /v2/ and /api/ is a CORS preflight (waha/test_waha_cors.py)
         ("OPTIONS", "/__admin/health", 405),
     ],
 )

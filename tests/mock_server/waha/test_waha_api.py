@@ -18,7 +18,7 @@ from chatlabels.mock.serving.server import MockServer
 from tests.conftest import default_fixture_data
 
 #: The label routes of WAHA's OpenAPI 2024.9.2, cut unchanged out of the upstream file.
-UPSTREAM = Path(__file__).resolve().parent.parent / "data" / "waha-openapi-2024.9.2-labels.json"
+UPSTREAM = Path(__file__).resolve().parents[2] / "data" / "waha-openapi-2024.9.2-labels.json"
 KEY = {"X-Api-Key": "123456789"}
 PROVIDER = {"instance_id": "123456789", "access_token": "123456789"}
 CHAT = "5511988887777@c.us"  # labels 3, 4, 6 in the default fixture
@@ -269,7 +269,7 @@ def test_delete_label_unlinks_it_everywhere(start_server) -> None:
     [
         ("PUT", "/api/default/labels/99"),
         ("DELETE", "/api/default/labels/99"),
-        # GET .../99/chats depends on the engine: tests/mock_server/test_waha_engines.py
+        # GET .../99/chats depends on the engine: tests/mock_server/waha/test_waha_engines.py
     ],
 )
 def test_unknown_label_in_path_is_404(default_server, method, path) -> None:
@@ -298,7 +298,7 @@ def test_unknown_chat_has_no_labels_and_bad_chat_id_is_400(default_server) -> No
 
 
 def test_chats_with_label_on_gows_are_ids_in_c_us_form(start_server) -> None:
-    """GOWS answers only ids; WEBJS and NOWEB objects: tests/mock_server/test_waha_engines.py."""
+    """GOWS answers only ids; WEBJS and NOWEB objects: test_waha_engines.py."""
     data = default_fixture_data()
     data["instances"][0]["engine"] = "GOWS"
     server = start_server(data)

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from tests.conftest import default_fixture_data
-from tests.mock_server.test_server import start
+from tests.mock_server.serving.test_server import start
 
 AUTH = {"instance_id": "123456789", "access_token": "123456789"}
 

@@ -21,7 +21,7 @@ from tests.conftest import FIXTURES_DIR, default_fixture_data
 pytest_plugins = ["tests.browser"]  # the shared headless-browser fixtures
 
 DOCS = {"instance_id": "123456789", "access_token": "123456789"}
-DASHBOARD_DIR = Path(__file__).resolve().parents[2] / "mock_server" / "control" / "dashboard"
+DASHBOARD_DIR = Path(__file__).resolve().parents[3] / "mock_server" / "control" / "dashboard"
 
 
 def rgb(hex_color: str) -> str:
