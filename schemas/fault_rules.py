@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from chatlabels.contract.chat_ids import ACCEPTED_FORMS, canonical_chat_id
-from chatlabels.contract.schemas import iter_errors, json_pointer
+from chatlabels.contract.schemas import iter_errors, json_pointer, schema_reason
 
 __all__ = ["rules_problems"]
 
@@ -29,7 +29,7 @@ def rules_problems(
     for i, rule in enumerate(rules):
         here = f"{at}/{i}"
         errors = list(iter_errors("fault-rule", rule))
-        problems += [(here + json_pointer(e.absolute_path), e.message) for e in errors]
+        problems += [(here + json_pointer(e.absolute_path), schema_reason(e)) for e in errors]
         if errors:
             continue
         latency = rule.get("latency_ms")

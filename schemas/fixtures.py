@@ -24,7 +24,7 @@ from chatlabels.contract.fixture_secrets import redactable_secrets, secret_slots
 from chatlabels.contract.problems import DEFAULT_BOUNDS, ReportBounds, and_more
 from chatlabels.contract.redaction import REDACTED
 from chatlabels.contract.resources import FIXTURE_DIR
-from chatlabels.contract.schemas import PALETTE, iter_errors, json_pointer
+from chatlabels.contract.schemas import PALETTE, iter_errors, json_pointer, schema_reason
 from chatlabels.contract.value_redaction import ValueRedactor
 
 __all__ = [
@@ -128,7 +128,7 @@ def parse_fixture(
     """
     redact = ValueRedactor(redactable_secrets(data)).redact
     problems, more = bounds.first(
-        FixtureProblem(json_pointer(error.absolute_path), redact(_schema_reason(error)))
+        FixtureProblem(json_pointer(error.absolute_path), redact(schema_reason(error)))
         for error in iter_errors("fixture", data)
     )
     if problems:
@@ -138,12 +138,6 @@ def parse_fixture(
     if problems:
         raise FixtureError(source, problems, bounds=bounds)
     return fixture
-
-
-def _schema_reason(error: Any) -> str:
-    if error.validator == "additionalProperties":
-        return f"{error.message} (remove it or check its spelling)"
-    return str(error.message)
 
 
 def _check_rules(fixture: dict[str, Any]) -> list[FixtureProblem]:

@@ -26,6 +26,7 @@ __all__ = [
     "iter_errors",
     "json_pointer",
     "load_schema",
+    "schema_reason",
     "validator",
 ]
 
@@ -78,6 +79,49 @@ def json_pointer(path: Any) -> str:
     """RFC 6901 pointer for a jsonschema error path (a deque of keys and indexes)."""
     parts = (str(part).replace("~", "~0").replace("/", "~1") for part in path)
     return "".join("/" + part for part in parts)
+
+
+#: Validators whose jsonschema message opens with the whole offending value (``[{...}, ...]
+#: is too long``): a report says instead what is wrong with it, and by how much.
+_SIZE_WORDS = {
+    "maxItems": ("items", "at most", "allowed"),
+    "minItems": ("items", "at least", "required"),
+    "maxLength": ("characters", "at most", "allowed"),
+    "minLength": ("characters", "at least", "required"),
+    "maxProperties": ("properties", "at most", "allowed"),
+    "minProperties": ("properties", "at least", "required"),
+}
+_JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+
+
+def schema_reason(error: ValidationError) -> str:
+    """What is wrong, in words that do not quote a large value whole: ``21 items, at most
+    20 allowed`` rather than the 21 items followed by ``is too long``."""
+    words = _SIZE_WORDS.get(str(error.validator))
+    if words is not None and hasattr(error.instance, "__len__"):
+        unit, bound, verb = words
+        return f"{len(error.instance)} {unit}, {bound} {error.validator_value} {verb}"
+    if error.validator in ("anyOf", "oneOf"):
+        return _alternatives_reason(error)
+    if error.validator == "uniqueItems":
+        return "the same item appears more than once"
+    if error.validator == "additionalProperties":
+        return f"{error.message} (remove it or check its spelling)"
+    return str(error.message)
+
+
+def _alternatives_reason(error: ValidationError) -> str:
+    """For an ``anyOf``/``oneOf`` that nothing matched: the keys it asks for one of, or what
+    the schema says of itself, rather than the whole value."""
+    options: Any = error.validator_value
+    if all(isinstance(o, dict) and list(o) == ["required"] for o in options):
+        names = ", ".join(" and ".join(o["required"]) for o in options)
+        return f"needs one of: {names}"
+    kind = "null" if error.instance is None else "a number"
+    kind = next((name for t, name in _JSON_TYPES.items() if isinstance(error.instance, t)), kind)
+    description = error.schema.get("description") if isinstance(error.schema, dict) else None
+    said = f": {description}" if description else ""
+    return f"{kind} that matches none of the forms allowed here{said}"
 
 
 def iter_errors(name: str, instance: Any) -> Iterator[ValidationError]:

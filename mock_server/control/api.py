@@ -19,7 +19,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from chatlabels.contract import strict_json
 from chatlabels.contract.fixture_secrets import redact_secrets
-from chatlabels.contract.schemas import json_pointer, validator
+from chatlabels.contract.schemas import json_pointer, schema_reason, validator
 from chatlabels.mock.control.control import Control
 from chatlabels.mock.control.dashboard import dashboard_response
 from chatlabels.mock.control.guard import AdminGuard
@@ -195,7 +195,7 @@ def admin_blueprint(
         instance_id = _instance_id(control, name)
         limit = _json_body()
         problems = [
-            (json_pointer(e.absolute_path), e.message)
+            (json_pointer(e.absolute_path), schema_reason(e))
             for e in _rate_limit_validator().iter_errors(limit)
         ]
         if problems:
