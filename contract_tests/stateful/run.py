@@ -188,10 +188,14 @@ def _run(api: LabelsApi, options: StatefulOptions, report: Report, chosen_seed: 
         mock = api.is_mock()
     except AdminTokenNeeded:
         if not options.allow_writes:
+            token = (
+                "it refused the --admin-token given (or CHATLABELS_ADMIN_TOKEN): pass the one "
+                if options.admin_token
+                else "pass --admin-token (or set CHATLABELS_ADMIN_TOKEN) as "
+            )
             raise CannotRun(
                 f"{api.target.base_url} is the chatlabels mock with a guarded control API: "
-                "pass --admin-token (or set CHATLABELS_ADMIN_TOKEN) as given to chatlabels "
-                "serve, or --allow-writes to test it as a live API"
+                f"{token}given to chatlabels serve, or --allow-writes to test it as a live API"
             ) from None
         mock = False  # --allow-writes without the token: a live API, restored after
     if not mock and not options.allow_writes:

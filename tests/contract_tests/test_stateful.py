@@ -89,6 +89,22 @@ def test_refuses_to_write_to_a_target_without_the_control_api(
     assert not [e for e in journal.entries() if e["method"] != "GET"]
 
 
+def test_a_refused_admin_token_is_called_refused(
+    start_server: Callable[..., MockServer], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A wrong --admin-token: the kit says the token was refused (not "pass --admin-token",
+    which was passed), never echoes it, and writes nothing."""
+    server = start_server(fixture_with(), admin_token="admin-secret")
+    journal = app_state(server.app).control.journal
+    args = stateful_args(server, "--chat-id", CHATS[0], "--admin-token", "wrong-admin-token")
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "refused the --admin-token" in err and "--allow-writes" in err
+    assert "wrong-admin-token" not in err and "admin-secret" not in err
+    assert not [e for e in journal.entries() if e["method"] != "GET"]
+
+
 # Mocks broken on purpose, through the store's and the dispatcher's public methods only:
 # each returns the store methods to replace. State added by a breakage is forgotten on reset,
 # so every example of the run starts from the same state.
