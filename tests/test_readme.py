@@ -275,3 +275,12 @@ def test_harness_parses_compares_and_mirrors_as_documented() -> None:
     assert PORT.sub("P", "curl http://127.0.0.1:8080/x --port 9999 127.0.0.2:80") == (
         "curl http://127.0.0.1:P/x --port P 127.0.0.2:80"
     )
+
+
+def test_the_bundled_fixtures_table_lists_every_bundled_fixture() -> None:
+    """Each fixture shipped in fixtures/ (what ``chatlabels fixtures`` lists) has its row."""
+    text = README.read_text()
+    table = text.split("Bundled fixtures (`fixtures/`):", 1)[1].split("\n\n", 2)[1]
+    listed = set(re.findall(r"^\| `([^`]+\.json)` \|", table, re.MULTILINE))
+    bundled = {path.name for path in (ROOT / "fixtures").glob("*.json")}
+    assert listed == bundled
