@@ -211,15 +211,15 @@ def serve(
 
     def stop_on_signals() -> None:
         os.read(wake_read, 1)
-        log.info("chatlabels stopping: requests in flight get up to %s s", grace)
+        log.info("stopping: requests in flight get up to %s s", grace)
         threading.Thread(target=graceful, name="chatlabels-drain", daemon=True).start()
         os.read(wake_read, 1)
-        log.warning("chatlabels: a second signal, stopping now: requests in flight cut off")
+        log.warning("a second signal, stopping now: requests in flight cut off")
         _end_process_now()  # not a second stop racing the first: the process ends here
 
     def graceful() -> None:
         if not server.drain(grace):
-            log.warning("chatlabels: grace period of %s s over, requests in flight cut off", grace)
+            log.warning("grace period of %s s over, requests in flight cut off", grace)
         server.stop(timeout=0.5)
 
     stopper = threading.Thread(target=stop_on_signals, name="chatlabels-stop", daemon=True)
@@ -230,12 +230,12 @@ def serve(
     if watch is not None:
         watcher = FixtureWatcher(watch, app_state(server.app).control, interval=watch_interval)
         watcher.start()
-    log.info("chatlabels: HTTP server %s", chosen)
+    log.info("HTTP server %s", chosen)
     print(f"chatlabels serving on {server.url}", flush=True)
     server.serve_forever()
     if watcher is not None:
         watcher.stop()
-    log.info("chatlabels stopped")
+    log.info("stopped")
     if chosen == "granian":
         _end_process_now()
     return 0

@@ -109,7 +109,8 @@ def test_the_default_is_granian_and_the_environment_is_not_a_header(tmp_path: Pa
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=15)
-    assert process.returncode == 0 and "HTTP server granian" in stderr
+    assert process.returncode == 0 and " chatlabels HTTP server granian" in stderr
+    assert "chatlabels chatlabels" not in stderr  # the logger's name, then the message
 
 
 def test_stop_lets_the_request_in_flight_finish_and_refuses_newcomers() -> None:
