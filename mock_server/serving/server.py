@@ -195,7 +195,9 @@ def serve(
             **options,
         )
     except OSError as exc:
-        print(f"chatlabels: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        # the system's words only: socket.create_server appends a Python repr of the address
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        print(f"chatlabels: cannot listen on {host}:{port}: {reason}", file=sys.stderr)
         return 2
 
     grace = app_state(server.app).settings.limits.grace_seconds
