@@ -30,7 +30,7 @@ BAD_FIXTURES = {
         "/instances/0",
         "'id' is a required property",
     ),
-    "no_instances": ({"instances": []}, "/instances", "should be non-empty"),
+    "no_instances": ({"instances": []}, "/instances", "0 items, at least 1 required"),
     "unknown_key": ({"instances": [instance(colour=1)]}, "/instances/0", "colour"),
     "duplicate_label_id": (
         {
