@@ -8,7 +8,6 @@ together, each with the file, the JSON pointer and what to fix.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import stat
@@ -24,7 +23,13 @@ from chatlabels.contract.fixture_secrets import redactable_secrets, secret_slots
 from chatlabels.contract.problems import DEFAULT_BOUNDS, ReportBounds, and_more
 from chatlabels.contract.redaction import REDACTED
 from chatlabels.contract.resources import FIXTURE_DIR
-from chatlabels.contract.schemas import PALETTE, iter_errors, json_pointer, schema_reason
+from chatlabels.contract.schemas import (
+    PALETTE,
+    integral_as_int,
+    iter_errors,
+    json_pointer,
+    schema_reason,
+)
 from chatlabels.contract.value_redaction import ValueRedactor
 
 __all__ = [
@@ -133,7 +138,7 @@ def parse_fixture(
     )
     if problems:
         raise FixtureError(source, problems, more, bounds=bounds)
-    fixture: dict[str, Any] = copy.deepcopy(data)
+    fixture: dict[str, Any] = integral_as_int(data)
     problems = [FixtureProblem(p.pointer, redact(p.reason)) for p in _check_rules(fixture)]
     if problems:
         raise FixtureError(source, problems, bounds=bounds)

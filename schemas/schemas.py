@@ -23,6 +23,7 @@ __all__ = [
     "SCHEMA_DIR",
     "SCHEMA_NAMES",
     "color_hex",
+    "integral_as_int",
     "iter_errors",
     "json_pointer",
     "load_schema",
@@ -122,6 +123,22 @@ def _alternatives_reason(error: ValidationError) -> str:
     description = error.schema.get("description") if isinstance(error.schema, dict) else None
     said = f": {description}" if description else ""
     return f"{kind} that matches none of the forms allowed here{said}"
+
+
+def integral_as_int(document: Any) -> Any:
+    """A copy of ``document`` with every whole-number float (``2.0``, ``5e2``) made an int.
+
+    JSON Schema calls ``2.0`` an integer, so a fixture or a fault rule may say ``"color":
+    2.0`` or ``"status": 503.0`` and be valid; the mock uses such numbers as palette indexes,
+    HTTP statuses and ``Retry-After`` values, where only an int will do.
+    """
+    if isinstance(document, dict):
+        return {key: integral_as_int(value) for key, value in document.items()}
+    if isinstance(document, list):
+        return [integral_as_int(value) for value in document]
+    if isinstance(document, float) and document.is_integer():
+        return int(document)
+    return document
 
 
 def iter_errors(name: str, instance: Any) -> Iterator[ValidationError]:

@@ -19,7 +19,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from chatlabels.contract import strict_json
 from chatlabels.contract.fixture_secrets import redact_secrets
-from chatlabels.contract.schemas import json_pointer, schema_reason, validator
+from chatlabels.contract.schemas import integral_as_int, json_pointer, schema_reason, validator
 from chatlabels.mock.control.control import Control
 from chatlabels.mock.control.dashboard import dashboard_response
 from chatlabels.mock.control.guard import AdminGuard
@@ -205,7 +205,7 @@ def admin_blueprint(
                 problems,
                 bounds=control.report_bounds,
             )
-        control.rate_limits.set(instance_id, limit)
+        control.rate_limits.set(instance_id, integral_as_int(limit))
         return answer({"rate_limit": control.rate_limits.get(instance_id)})
 
     @bp.delete("/instances/<name>/rate-limit")

@@ -25,6 +25,7 @@ from typing import Any
 from chatlabels.contract.chat_ids import canonical_chat_id
 from chatlabels.contract.fault_rules import rules_problems
 from chatlabels.contract.problems import DEFAULT_BOUNDS, ReportBounds
+from chatlabels.contract.schemas import integral_as_int
 from chatlabels.mock.http.errors import ApiError, InvalidDocument
 from chatlabels.mock.http.parsed_request import ParsedRequest
 
@@ -215,8 +216,9 @@ class FaultRules:
         plan.object_root = rule.get("object_root", False)
 
     def _normalised(self, rule: dict[str, Any], taken: frozenset[str]) -> dict[str, Any]:
-        """A copy with an id (``fault-<n>``, never one in ``taken``) and a canonical chat."""
-        rule = copy.deepcopy(rule)
+        """A copy with an id (``fault-<n>``, never one in ``taken``), a canonical chat, and
+        whole numbers as ints (a ``"status": 503.0`` is a 503)."""
+        rule = integral_as_int(rule)
         if "id" not in rule:
             rule["id"] = next(f"fault-{n}" for n in self._ids if f"fault-{n}" not in taken)
         chat = rule.get("match", {}).get("chat")

@@ -26,6 +26,7 @@ from chatlabels.mock.http.redaction import REDACTED, is_secret
 
 __all__ = [
     "DEFAULT_RETRIES",
+    "MAX_RETRY_DELAY_SECONDS",
     "WAHA_VERSION",
     "build_envelope",
     "encode_body",
@@ -50,18 +51,25 @@ def sign(key: str, body: bytes) -> str:
     return hmac.new(key.encode("utf-8"), body, hashlib.sha512).hexdigest()
 
 
+#: The longest wait before a webhook retry, whatever the policy (the fixture schema bounds
+#: ``delaySeconds`` by the same number).
+MAX_RETRY_DELAY_SECONDS = 3600.0
+
+
 def retry_delay(retries: dict[str, Any] | None, retry_number: int) -> float:
     """Seconds to wait before retry ``retry_number`` (1-based) under a webhook's policy.
 
-    constant: d; linear: d*n; exponential: d*2^(n-1), so the first retry always waits d.
+    constant: d; linear: d*n; exponential: d*2^(n-1), so the first retry always waits d;
+    never more than ``MAX_RETRY_DELAY_SECONDS`` (an exponential policy passes any clock's
+    range within a hundred retries, and a wait that long would stop the sender's thread).
     """
     config = {**DEFAULT_RETRIES, **(retries or {})}
     delay = float(config["delaySeconds"])
     if config["policy"] == "linear":
-        return delay * retry_number
-    if config["policy"] == "exponential":
-        return delay * float(2 ** (retry_number - 1))
-    return delay
+        delay *= retry_number
+    elif config["policy"] == "exponential":
+        delay *= 2.0 ** min(retry_number - 1, 64)
+    return min(delay, MAX_RETRY_DELAY_SECONDS)
 
 
 def retry_after_seconds(value: str | None) -> float:

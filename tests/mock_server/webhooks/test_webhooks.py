@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 import time
 from collections.abc import Callable
 from itertools import pairwise
@@ -13,6 +14,8 @@ from typing import Any
 
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chatlabels.contract.schemas import iter_errors
 from chatlabels.mock import load_fixture, parse_fixture
@@ -20,7 +23,7 @@ from chatlabels.mock.app import app_state
 from chatlabels.mock.http.redaction import REDACTED
 from chatlabels.mock.serving.server import MockServer
 from chatlabels.mock.webhooks.dispatcher import DEFAULT_TIMEOUT_SECONDS, WebhookDispatcher
-from chatlabels.mock.webhooks.envelope import retry_delay
+from chatlabels.mock.webhooks.envelope import MAX_RETRY_DELAY_SECONDS, retry_delay
 from tests.conftest import FIXTURES_DIR, default_fixture_data
 
 AUTH = {"instance_id": "123456789", "access_token": "123456789"}
@@ -168,6 +171,18 @@ def test_a_change_that_changes_nothing_fires_nothing(mock_with, receiver):
     (only,) = hooks.wait_for(count=1)
     assert only["event"] == "label.chat.added"
     assert [json.loads(r["body"])["event"] for r in receiver.requests] == ["label.chat.added"]
+
+
+@given(
+    delay=st.floats(min_value=0, max_value=3600),
+    policy=st.sampled_from(["constant", "linear", "exponential"]),
+    number=st.integers(min_value=1, max_value=100),
+)
+def test_no_retry_waits_longer_than_the_bound(delay: float, policy: str, number: int) -> None:
+    """Up to 100 attempts of an exponential policy passes any clock's range; a wait that
+    long once stopped the sender's thread (OverflowError), so every wait is capped."""
+    wait = retry_delay({"delaySeconds": delay, "attempts": 100, "policy": policy}, number)
+    assert 0 <= wait <= MAX_RETRY_DELAY_SECONDS < threading.TIMEOUT_MAX
 
 
 @pytest.mark.parametrize(
