@@ -146,7 +146,7 @@ def create_app(store: Store, settings: Settings | None = None) -> Flask:
     # answers a preflight before the key is looked at, as WAHA's first middleware does.
     cors = Cors(everywhere=settings.cors)
     install_request_hooks(app, control, is_preflight=cors.is_preflight)
-    cors.install(app)
+    cors.install(app, lambda text: control.redactor.redact(text))
     app.register_blueprint(provider_blueprint(store))
     app.register_blueprint(waha_blueprint(store))
     app.register_blueprint(openapi_blueprint())

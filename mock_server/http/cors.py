@@ -20,6 +20,8 @@ was started with ``--no-cors``. ``/__admin/`` never does: it refuses other origi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, Response, request
 
 from chatlabels.mock.http.parsed_request import dialect_of
@@ -51,8 +53,9 @@ class Cors:
         """True for a request ``install`` answers itself (any OPTIONS, as cors does)."""
         return method == "OPTIONS" and self.applies(path)
 
-    def install(self, app: Flask) -> None:
-        """Answer preflights and mark answers, on the paths ``applies`` to.
+    def install(self, app: Flask, redact: Callable[[str], str]) -> None:
+        """Answer preflights and mark answers, on the paths ``applies`` to; ``redact`` takes
+        the known secrets out of the header names a preflight echoes back.
 
         Install it after the request hooks (which parse the request, and leave a preflight
         alone: no rate limit, no fault rule) and before any blueprint: like WAHA's first
@@ -68,8 +71,8 @@ class Cors:
             response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
             response.headers["Vary"] = "Access-Control-Request-Headers"
             asked = request.headers.get("Access-Control-Request-Headers")
-            if asked:
-                response.headers["Access-Control-Allow-Headers"] = asked
+            if asked:  # echoed, as WAHA does: a secret put there comes back redacted
+                response.headers["Access-Control-Allow-Headers"] = redact(asked)
             return response
 
         @app.after_request

@@ -178,3 +178,22 @@ def test_serve_no_cors_flag(tmp_path):
         process.terminate()
         process.communicate(timeout=15)
     assert process.returncode == 0
+
+
+def test_a_preflight_echoes_header_names_but_never_a_secret(start_server) -> None:
+    """WAHA echoes the header names a preflight asks for; a known secret written among them
+    (a client that confused a header's name with its value) comes back redacted."""
+    data = default_fixture_data()
+    data["instances"][0]["api_key"] = "Waha-Api-Key-0123456789"
+    server = start_server(data)
+    asked = "content-type, Waha-Api-Key-0123456789, x-api-key"
+    answer = call(
+        server,
+        "OPTIONS",
+        "/api/default/labels",
+        headers={**PREFLIGHT, "Access-Control-Request-Headers": asked},
+    )
+    assert answer.status_code == 204
+    assert answer.headers["Access-Control-Allow-Headers"] == "content-type, [redacted], x-api-key"
+    plain = call(server, "OPTIONS", "/api/default/labels", headers=PREFLIGHT)
+    assert plain.headers["Access-Control-Allow-Headers"] == "content-type,x-api-key"
