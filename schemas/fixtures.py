@@ -9,14 +9,13 @@ together, each with the file, the JSON pointer and what to fix.
 from __future__ import annotations
 
 import json
-import os
-import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from chatlabels.contract import strict_json
+from chatlabels.contract.bounded_read import read_regular_file
 from chatlabels.contract.chat_ids import ACCEPTED_FORMS, canonical_chat_id
 from chatlabels.contract.fault_rules import rules_problems
 from chatlabels.contract.fixture_secrets import redactable_secrets, secret_slots
@@ -85,12 +84,11 @@ def load_fixture(
 ) -> dict[str, Any]:
     """Read and validate a fixture file; raise FixtureError naming the file on any problem.
 
-    Only a regular file of at most ``max_bytes`` is read: a FIFO would block the server's
-    start for ever and ``/dev/zero`` (or a symlink to it) would fill the memory.
+    Only a regular file of at most ``max_bytes`` is read (``bounded_read`` says why).
     """
     source = str(path)
     try:
-        text = _read_regular_file(Path(path), max_bytes).decode("utf-8")
+        text = read_regular_file(path, max_bytes).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise FixtureError(source, [FixtureProblem("", f"cannot read file: {reason}")]) from None
@@ -102,25 +100,6 @@ def load_fixture(
     except ValueError as exc:
         raise FixtureError(source, [FixtureProblem("", f"not JSON: {exc}")]) from None
     return parse_fixture(data, source=source, bounds=bounds)
-
-
-def _read_regular_file(path: Path, max_bytes: int) -> bytes:
-    """The bytes of ``path`` if it is a regular file (after symlinks) of at most ``max_bytes``.
-
-    Opened without blocking and checked on the open descriptor, so a FIFO put in its place
-    between a check and the open cannot block either.
-    """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as file:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(0, "not a regular file (a FIFO, device or directory); give a JSON file")
-        if info.st_size > max_bytes:
-            raise OSError(0, f"{info.st_size} bytes, over the limit of {max_bytes}")
-        data = file.read(max_bytes + 1)
-    if len(data) > max_bytes:  # it grew while being read
-        raise OSError(0, f"over the limit of {max_bytes} bytes")
-    return data
 
 
 def parse_fixture(

@@ -21,6 +21,7 @@ import requests
 
 from chatlabels import __version__
 from chatlabels.cli import build_parser, env_options
+from chatlabels.contract.fixtures import MAX_FIXTURE_BYTES
 from chatlabels.contract.resources import bundled_fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,13 +50,13 @@ def env_table() -> str:
 
 
 def run(
-    *args: str, env: dict[str, str] | None = None, **kwargs: object
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60, **kwargs: object
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [CHATLABELS, *args],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
         env={**os.environ, **(env or {})},
         **kwargs,  # type: ignore[arg-type]
     )
@@ -262,3 +263,19 @@ def test_ctrl_c_stops_any_command_without_a_traceback(
     stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, (stdout, stderr)
     assert "Traceback" not in stderr and "t0k3n" not in stdout + stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_validate_reads_as_serve_does_a_regular_file_within_the_bound(tmp_path: Path) -> None:
+    """A device, a FIFO, a file or stdin over the bound: one line and exit 2, at once."""
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * (MAX_FIXTURE_BYTES + 1))
+    for path in ("/dev/zero", str(fifo)):
+        assert "not a regular file" in one_line_exit_2(run("validate", path, timeout=20))
+    assert "directory" in one_line_exit_2(run("validate", str(tmp_path), timeout=20))
+    assert "over the limit" in one_line_exit_2(run("validate", str(big), timeout=20))
+    with open("/dev/zero", "rb") as endless:
+        stderr = one_line_exit_2(run("validate", "-", stdin=endless, timeout=20))
+    assert stderr.startswith("chatlabels validate: cannot read <stdin>: over the limit"), stderr

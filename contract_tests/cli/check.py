@@ -270,13 +270,15 @@ def _add_stateful_flags(check: argparse.ArgumentParser) -> None:
 
 
 def _add_validate(commands: argparse._SubParsersAction[Any]) -> None:
+    from chatlabels.contract.fixtures import MAX_FIXTURE_BYTES
     from chatlabels.kit.cli.validate import KINDS
 
     validate = commands.add_parser(
         "validate",
         help="validate saved JSON (a recorded response, a fixture) against the schemas",
         description="Print each problem with its JSON pointer. Exit 0: valid; 1: invalid; "
-        "2: the file cannot be read or is not JSON.",
+        "2: the file cannot be read (a FIFO, device or directory; over "
+        f"{MAX_FIXTURE_BYTES} bytes, stdin too) or is not JSON.",
     )
     validate.add_argument("file", metavar="FILE|-", help="a JSON file, or - for stdin")
     validate.add_argument(
@@ -292,12 +294,17 @@ def _add_validate(commands: argparse._SubParsersAction[Any]) -> None:
 
 
 def _run_validate(args: argparse.Namespace) -> int:
+    from chatlabels.contract.bounded_read import read_at_most, read_regular_file
+    from chatlabels.contract.fixtures import MAX_FIXTURE_BYTES
     from chatlabels.kit.cli.validate import validate_document
 
     name = "<stdin>" if args.file == "-" else args.file
     try:
-        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
-        data = json.loads(text)
+        if args.file == "-":
+            raw = read_at_most(sys.stdin.buffer, MAX_FIXTURE_BYTES)
+        else:
+            raw = read_regular_file(args.file, MAX_FIXTURE_BYTES)
+        data = json.loads(raw.decode("utf-8"))
     except OSError as exc:
         print(f"chatlabels validate: cannot read {name}: {exc.strerror or exc}", file=sys.stderr)
         return 2

@@ -188,7 +188,9 @@ def test_validate_stdin_and_kinds(
 ) -> None:
     import io
 
-    monkeypatch.setattr("sys.stdin", io.StringIO('{"status": 401, "message": "no"}'))
+    monkeypatch.setattr(
+        "sys.stdin", io.TextIOWrapper(io.BytesIO(b'{"status": 401, "message": "no"}'))
+    )
     assert main(["validate", "-", "--kind", "error"]) == 1
     assert "<stdin>: [error] /: expected error body" in capsys.readouterr().out
     php = {"0": {"id": "1", "name": "x", "color": 0, "colorHex": "#ff9485"}}
