@@ -296,6 +296,7 @@ def _add_validate(commands: argparse._SubParsersAction[Any]) -> None:
 def _run_validate(args: argparse.Namespace) -> int:
     from chatlabels.contract.bounded_read import read_at_most, read_regular_file
     from chatlabels.contract.fixtures import MAX_FIXTURE_BYTES
+    from chatlabels.contract.problems import and_more
     from chatlabels.kit.cli.validate import validate_document
 
     name = "<stdin>" if args.file == "-" else args.file
@@ -311,9 +312,11 @@ def _run_validate(args: argparse.Namespace) -> int:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         print(f"chatlabels validate: {name} is not JSON: {exc}", file=sys.stderr)
         return 2
-    problems = validate_document(data, args.kind, profile=args.profile)
+    problems, more = validate_document(data, args.kind, profile=args.profile)
     for problem in problems:
         print(f"{name}: [{problem.severity}] {problem}")
+    if more:
+        print(f"{name}: {and_more(more)}")
     errors = [p for p in problems if p.severity == "error"]
     if not errors:
         print(f"{name}: valid {args.kind}" + (" (with warnings)" if problems else ""))

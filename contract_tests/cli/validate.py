@@ -27,22 +27,25 @@ class Problem:
         return f"{self.pointer or '/'}: {self.message}"
 
 
-def validate_document(data: Any, kind: str, *, profile: Profile = "strict") -> list[Problem]:
-    """Every problem of ``data`` read as ``kind`` (one of ``KINDS``); empty when valid."""
+def validate_document(
+    data: Any, kind: str, *, profile: Profile = "strict"
+) -> tuple[list[Problem], int]:
+    """The problems of ``data`` read as ``kind`` (one of ``KINDS``), and how many more there
+    are: a fixture's report is bounded as ``chatlabels serve`` bounds it. Empty when valid."""
     if kind == "fixture":
         from chatlabels.contract.fixtures import FixtureError, parse_fixture
 
         try:
             parse_fixture(data)
         except FixtureError as exc:
-            return [Problem(p.pointer, p.reason) for p in exc.problems]
-        return []
+            return [Problem(p.pointer, p.reason) for p in exc.problems], exc.more
+        return [], 0
     if kind == "error":
         findings = error_body_findings(data, check="error")
     else:
         checks = BodyChecks() if kind == "chat-labels" else BodyChecks(*(["directory"] * 3))
         findings = label_list_findings(data, profile=profile, checks=checks, schema=kind)
-    return [
+    problems = [
         Problem(
             f.pointer,
             f"expected {f.expected}, found {f.found}"
@@ -52,3 +55,4 @@ def validate_document(data: Any, kind: str, *, profile: Profile = "strict") -> l
         )
         for f in findings
     ]
+    return problems, 0

@@ -211,6 +211,18 @@ def test_validate_fixture_uses_the_mock_rules(
     )
 
 
+def test_validate_says_how_many_problems_it_did_not_list(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """26 problems: the first 20 listed, then the same closing line as serve's report."""
+    data = json.loads((FIXTURES_DIR / "default.json").read_text())
+    data["instances"][0]["chats"] = {f"55119{i:08d}@c.us": ["999"] for i in range(26)}
+    path = write(tmp_path, data)
+    assert main(["validate", path, "--kind", "fixture"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 21 and lines[-1] == f"{path}: and 6 more problems (fix these first)"
+
+
 @pytest.mark.parametrize("content", [None, "{not json"])
 def test_validate_unreadable_or_not_json_exits_2(
     content: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
