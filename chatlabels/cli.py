@@ -1,7 +1,8 @@
 """The ``chatlabels`` command: ``serve`` from the mock, the kit's commands from the kit.
 
 Exit statuses: 0 success, 1 the checked target or file violates the contract, 2 the command
-could not run (bad arguments, bad fixture, unreachable target), 130 interrupted (Ctrl-C).
+could not run (bad arguments, bad fixture, unreachable target), 130 interrupted (Ctrl-C),
+141 stdout closed by its reader (as a command killed by SIGPIPE).
 Each room registers its own sub-commands; neither Flask nor the kit's HTTP client loads
 until a command runs.
 
@@ -144,8 +145,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        return int(args.run(args) or 0)
+        status = int(args.run(args) or 0)
+        sys.stdout.flush()  # a closed stdout raises here, not in the interpreter's last flush
+        return status
     except KeyboardInterrupt:
         # Ctrl-C: whatever the command was doing, stop without a traceback.
         print("chatlabels: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `chatlabels fixtures | head -1`: the reader is gone, which is no error of ours. Exit as
+        # a command killed by SIGPIPE would; stdout goes to devnull so that the interpreter's
+        # own flush at exit does not raise again (the Python docs' recipe, signal module).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141

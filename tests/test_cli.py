@@ -279,3 +279,20 @@ def test_validate_reads_as_serve_does_a_regular_file_within_the_bound(tmp_path: 
     with open("/dev/zero", "rb") as endless:
         stderr = one_line_exit_2(run("validate", "-", stdin=endless, timeout=20))
     assert stderr.startswith("chatlabels validate: cannot read <stdin>: over the limit"), stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["fixtures"], ["validate", str(ROOT / "fixtures" / "default.json"), "--kind", "fixture"]],
+)
+def test_a_closed_stdout_is_exit_141_without_a_traceback(args: list[str]) -> None:
+    """``chatlabels fixtures | head -c 10``: the reader left before the command wrote."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        done = subprocess.run(
+            [CHATLABELS, *args], stdout=writer, stderr=subprocess.PIPE, text=True, timeout=60
+        )
+    finally:
+        os.close(writer)
+    assert (done.returncode, done.stderr) == (141, "")
