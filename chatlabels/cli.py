@@ -33,8 +33,6 @@ ENV_PREFIX = "CHATLABELS_"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _SECRET = re.compile(r"token|key|secret|password", re.IGNORECASE)
-# Actions whose value is a flag, not a setting: never read from the environment.
-_NOT_SETTINGS = (argparse._HelpAction, argparse._VersionAction, argparse._SubParsersAction)
 
 
 class _EnvList(list[Any]):
@@ -125,6 +123,16 @@ class _Version(argparse.Action):
 
         print(f"chatlabels {chatlabels.__version__}")
         parser.exit()
+
+
+# Actions that do something rather than set something: never read from the environment (a
+# CHATLABELS_VERSION pinning a package in CI must not turn into ``--version``).
+_NOT_SETTINGS = (
+    argparse._HelpAction,
+    argparse._VersionAction,
+    argparse._SubParsersAction,
+    _Version,
+)
 
 
 def build_parser() -> Parser:

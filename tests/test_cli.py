@@ -77,6 +77,13 @@ def test_version_from_the_script_and_python_m(command: list[str]) -> None:
     assert (done.returncode, done.stdout.strip()) == (0, f"chatlabels {__version__}")
 
 
+def test_version_reads_no_environment_variable() -> None:
+    """CI often sets CHATLABELS_VERSION to pin the package: no command may read it."""
+    pinned = {"CHATLABELS_VERSION": "0.1.0"}
+    assert run("fixtures", env=pinned).returncode == 0
+    assert "CHATLABELS_VERSION" not in run("--help", env=pinned).stdout
+
+
 def test_every_option_has_help_naming_its_environment_variable() -> None:
     for command, parser in sub_parsers().items():
         parser.format_help()  # the environment is read, and help completed, on parsing
