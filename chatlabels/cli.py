@@ -48,12 +48,27 @@ class _AppendAction(argparse._AppendAction):
         super().__call__(parser, namespace, values, option)
 
 
+class _SubCommands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """Sub-commands whose unknown arguments are refused by the sub-command itself.
+
+    argparse hands them back to the top-level parser, whose error named neither the
+    sub-command nor the help that lists its options.
+    """
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        super().__call__(parser, namespace, values, option)
+        unknown = getattr(namespace, argparse._UNRECOGNIZED_ARGS_ATTR, None)
+        if unknown:
+            self.choices[values[0]].error(f"unrecognized arguments: {' '.join(unknown)}")
+
+
 class Parser(argparse.ArgumentParser):
     """An ``ArgumentParser`` with the conventions above (sub-parsers are of this class too)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.register("action", "append", _AppendAction)
+        self.register("action", "parsers", _SubCommands)
 
     def error(self, message: str) -> NoReturn:
         # One line: the usage screen is one --help away, and scripts read stderr line by line.

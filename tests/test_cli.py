@@ -110,7 +110,12 @@ def test_readme_lists_every_environment_variable() -> None:
         (["serve", "--host", "no-such-host.invalid"], {}, "does not resolve"),
         (["serve", "--host", "192.0.2.1", "--port", "0"], {}, "cannot listen"),
         (["serve", "--fixtures", "no-such-fixture"], {}, "full-account"),
-        (["serve", "--bogus"], {}, "--bogus"),
+        (
+            ["serve", "--bogus"],
+            {},
+            "chatlabels serve: unrecognized arguments: --bogus (see chatlabels serve --help)",
+        ),
+        (["--bogus", "serve"], {}, "chatlabels: unrecognized arguments: --bogus (see chatlabels"),
         (["serve"], {"CHATLABELS_THREADS": "many"}, "CHATLABELS_THREADS='many'"),
         (["serve"], {"CHATLABELS_QUIET": "maybe"}, "CHATLABELS_QUIET"),
         (["validate", "-"], {"CHATLABELS_KIND": "nope"}, "CHATLABELS_KIND='nope'"),
