@@ -53,7 +53,7 @@ class ServerLimits:
         MAX_FIXTURE_BYTES, "body bytes of a call to /__admin/, and of a fixture file"
     )
     grace_seconds: float = _bound(
-        10.0, "seconds requests in flight may take to finish after SIGTERM"
+        10.0, "seconds requests in flight may take to finish after SIGINT (Ctrl-C) or SIGTERM"
     )
     max_problems: int = _bound(
         MAX_PROBLEMS,

@@ -308,3 +308,8 @@ def test_a_closed_stdout_is_exit_141_without_a_traceback(args: list[str]) -> Non
     finally:
         os.close(writer)
     assert (done.returncode, done.stderr) == (141, "")
+
+
+def test_serve_help_says_the_grace_period_follows_ctrl_c_too() -> None:
+    [grace] = [a for a in sub_parsers()["serve"]._actions if a.dest == "grace_seconds"]
+    assert grace.help and "SIGINT (Ctrl-C) or SIGTERM" in grace.help
