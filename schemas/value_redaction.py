@@ -8,7 +8,8 @@ loaded instance's token, API key and webhook HMAC key, and the admin token), a
 space, any mix of encoded and plain characters), and JSON-escaped (``\\"``, ``\\uXXXX``).
 
 The rule (README "Security notes"): a secret of at least ``MIN_EMBEDDED_SECRET_CHARS``
-characters is redacted wherever it occurs, glued to other text or not; a shorter one (a
+characters is redacted wherever it occurs, glued to other text or not, and in any case (a
+server upper-cases a method, title-cases a header name); a shorter one (a
 one-letter token in a test fixture) only where it stands alone, not next to a letter or
 digit, so that ``t`` does not turn ``text/html`` into ``[redacted]ext/h...``.
 
@@ -61,7 +62,8 @@ def _char_pattern(char: str) -> str:
 def _secret_pattern(secret: str) -> str:
     body = "".join(_char_pattern(c) for c in secret)
     if len(secret) >= MIN_EMBEDDED_SECRET_CHARS:
-        return body
+        # in any case too: a server upper-cases a method, title-cases a header name
+        return f"(?i:{body})"
     return f"{_ALONE_BEFORE}{body}{_ALONE_AFTER}"
 
 
@@ -76,6 +78,11 @@ class ValueRedactor:
         kept = {s for s in secrets if s and s != REDACTED}
         # Longest first, so a secret that is part of another does not leave the rest shown.
         self._secrets = tuple(sorted(kept, key=lambda s: (-len(s), s)))
+        #: what the quick test looks for: a long secret case-folded, matched in any case
+        self._needles = tuple(
+            (s.casefold(), True) if len(s) >= MIN_EMBEDDED_SECRET_CHARS else (s, False)
+            for s in self._secrets
+        )
         self._pattern = (
             re.compile("|".join(_secret_pattern(s) for s in self._secrets))
             if self._secrets
@@ -89,8 +96,9 @@ class ValueRedactor:
         """``text`` with every spelling of every secret replaced by ``[redacted]``."""
         if self._pattern is None:
             return text
-        for secret in self._secrets:  # a plain loop: the cheapest test on the hot path
-            if secret in text:
+        folded = text.casefold()
+        for needle, any_case in self._needles:  # a plain loop: the cheapest test
+            if needle in (folded if any_case else text):
                 return self._pattern.sub(REDACTED, text)
         if "%" in text or "+" in text or "\\" in text:
             return self._pattern.sub(REDACTED, text)

@@ -178,6 +178,22 @@ def assert_kept_in(seen: Seen, *secrets: str) -> None:
     assert "[redacted]" in seen.text_log.getvalue() + "".join(seen.bodies)
 
 
+def test_a_secret_spelled_in_another_case_is_redacted(
+    start_server: Callable[..., MockServer], seen: Seen
+) -> None:
+    """granian upper-cases a request's method and the journal title-cases header names: a
+    secret sent as a method or a header name comes out in another case, still redacted."""
+    mock = start_server(fixture_with(SECRET, KEY), server="granian", admin_token=ADMIN_TOKEN)
+    seen.clear()
+    status, _ = send(mock, seen, SECRET, "/v2/labels")
+    assert status == 405
+    send(mock, seen, "GET", f"{CHAT}?{PROVIDER}", headers={SECRET: "v"})
+    observe(mock, seen)
+    for spelled in (SECRET, SECRET.upper(), SECRET.title()):
+        assert seen.leaks(spelled) == [], spelled
+    assert "[redacted]" in "".join(seen.bodies)
+
+
 @pytest.mark.parametrize(
     "target",
     [

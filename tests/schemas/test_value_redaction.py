@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from urllib.parse import quote, quote_plus
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from chatlabels.contract.value_redaction import MIN_EMBEDDED_SECRET_CHARS, ValueRedactor
@@ -59,7 +61,20 @@ def test_a_long_secret_goes_whatever_surrounds_it(before: str, secret: str, afte
 
 @given(st.text(st.characters(exclude_characters="%+\\ ")), st.lists(secrets, max_size=3))
 def test_text_that_spells_no_secret_is_left_alone(text: str, known: list[str]) -> None:
-    """Property: without an escape in it, a text that does not hold a secret comes back
-    unchanged."""
-    if not any(secret in text for secret in known):
+    """Property: without an escape in it, a text that does not hold a secret (in any case)
+    comes back unchanged."""
+    if not any(re.search(re.escape(secret), text, re.IGNORECASE) for secret in known):
         assert ValueRedactor(known).redact(text) == text
+
+
+@given(secrets.filter(lambda s: s.upper() != s.lower()), st.sampled_from([str.upper, str.title]))
+def test_a_long_secret_goes_in_any_case(secret: str, recase: Callable[[str], str]) -> None:
+    """Property: a server upper-cases a request's method and a journal title-cases a header
+    name; a long secret spelled so is still redacted."""
+    assume(recase(secret) != secret and len(recase(secret)) == len(secret))
+    assert ValueRedactor([secret]).redact(f"<{recase(secret)}>") == "<[redacted]>"
+
+
+def test_a_short_secret_keeps_its_case() -> None:
+    """A short secret stands alone only in its own case: token ``ab`` leaves ``AB`` alone."""
+    assert ValueRedactor(["ab"]).redact("ab AB") == "[redacted] AB"
