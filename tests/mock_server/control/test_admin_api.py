@@ -288,3 +288,24 @@ def test_a_web_page_of_another_origin_cannot_drive_the_control_api(default_serve
     assert refused.status_code == 403 and refused.json()["error"] == "cross_origin"
     same_origin = requests.post(url, headers={"Origin": default_server.url}, timeout=5)
     assert same_origin.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("limit", "pointer", "reason"),
+    [
+        ({"requests": 10**30, "window_seconds": 1}, "/requests", "100000"),
+        ({"requests": 1, "window_seconds": 10**9}, "/window_seconds", "86400"),
+    ],
+)
+def test_a_rate_limit_bounds_its_own_memory(
+    server: MockServer, limit: dict[str, Any], pointer: str, reason: str
+) -> None:
+    """The mock keeps the time of each request counted in a window, so neither the count nor
+    the window is unbounded: a limit past either is a 422 naming the bound."""
+    answer = call(server, "PUT", "/__admin/instances/default/rate-limit", json=limit)
+    assert answer.status_code == 422
+    [problem] = answer.json()["problems"]
+    assert problem["pointer"] == pointer and reason in problem["reason"]
+    assert call(server, "GET", "/__admin/instances/default/rate-limit").json() == {
+        "rate_limit": None
+    }
