@@ -106,7 +106,10 @@ class Parser(argparse.ArgumentParser):
         try:
             value = action.type(text) if callable(action.type) else text
         except (TypeError, ValueError, argparse.ArgumentTypeError) as exc:
-            reason = f": {exc}" if shown != "its value" else ""
+            # the flag's own words (argparse's "invalid int value"), not a builtin's message
+            said = str(exc) if isinstance(exc, argparse.ArgumentTypeError) else ""
+            said = said or f"invalid {getattr(action.type, '__name__', 'value')} value"
+            reason = f": {said}" if shown != "its value" else ""
             self.error(f"{name}={shown} is not a valid {action.option_strings[0]}{reason}")
         if action.choices is not None and value not in action.choices:
             choices = ", ".join(map(str, action.choices))

@@ -117,6 +117,11 @@ def test_readme_lists_every_environment_variable() -> None:
         ),
         (["--bogus", "serve"], {}, "chatlabels: unrecognized arguments: --bogus (see chatlabels"),
         (["serve"], {"CHATLABELS_THREADS": "many"}, "CHATLABELS_THREADS='many'"),
+        (
+            ["serve"],
+            {"CHATLABELS_PORT": "abc"},
+            "CHATLABELS_PORT='abc' is not a valid --port: invalid int value (see",
+        ),
         (["serve"], {"CHATLABELS_QUIET": "maybe"}, "CHATLABELS_QUIET"),
         (["validate", "-"], {"CHATLABELS_KIND": "nope"}, "CHATLABELS_KIND='nope'"),
         (["check", "--profile", "loose"], {}, "--profile"),
