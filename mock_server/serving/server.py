@@ -121,7 +121,9 @@ class MockServer:
 
     def drain(self, grace: float) -> bool:
         """The graceful stop's first half: no new connections, requests in flight get up to
-        ``grace`` seconds to be answered; False when some were not (``stop()`` follows)."""
+        ``grace`` seconds to be answered; False when some were not (``stop()`` follows).
+        Long-polls answer at once (not satisfied): they would only hold the stop."""
+        app_state(self.app).control.webhooks.release_waiters()
         return self._serving.drain(grace)
 
     @property

@@ -71,6 +71,9 @@ class WebhookDispatcher:
         self._workers: dict[str, threading.Thread] = {}
         self._router: threading.Thread | None = None
         self._stopping = threading.Event()
+        #: set when the server stops: a long-poll answers at once instead of holding the
+        #: graceful stop for its whole timeout
+        self._released = False
 
     # -- the store's side ---------------------------------------------------------------
     def on_store_event(self, instance: dict[str, Any], event: str, payload: dict[str, Any]) -> None:
@@ -119,17 +122,31 @@ class WebhookDispatcher:
             return [d for d in self._matching(instance_id, event) if d["outcome"] in _FINISHED]
 
         with self._changed:
-            if not self._changed.wait_for(lambda: len(finished()) >= count, timeout):
-                matching = list(self._matching(instance_id, event))
-                pending = sum(d["outcome"] == "pending" for d in matching)
-                raise TimeoutError(
-                    f"waited {timeout} s for {count} finished webhook deliveries "
-                    f"(event={event!r}, instance_id={instance_id!r}); "
-                    f"{len(matching) - pending} finished, {pending} still pending. "
-                    "Check the instance's `webhooks` in the fixture (url, events) and that "
-                    "the change really changed something: a no-op fires no event."
-                )
-            return [copy.deepcopy(d) for d in finished()]
+            self._changed.wait_for(lambda: self._released or len(finished()) >= count, timeout)
+            done = finished()
+            if len(done) >= count:
+                return [copy.deepcopy(d) for d in done]
+            pending = sum(d["outcome"] == "pending" for d in self._matching(instance_id, event))
+            chosen = ", ".join(
+                f"{name} {value!r}"
+                for name, value in (("event", event), ("instance", instance_id))
+                if value is not None
+            )
+            seen = f"{len(done)} finished, {pending} still pending"
+            if self._released:
+                raise TimeoutError(f"the mock is stopping; {seen}.")
+            raise TimeoutError(
+                f"waited {timeout} s for {count} finished webhook deliveries"
+                f"{f' ({chosen})' if chosen else ''}; {seen}. "
+                "Check the instance's `webhooks` in the fixture (url, events) and that "
+                "the change really changed something: a no-op fires no event."
+            )
+
+    def release_waiters(self) -> None:
+        """The server is stopping: every long-poll, waiting or still to come, answers now."""
+        with self._changed:
+            self._released = True
+            self._changed.notify_all()
 
     def close(self) -> None:
         """Stop routing and retrying; requests in flight are abandoned to daemon threads."""
