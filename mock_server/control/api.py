@@ -12,6 +12,7 @@ exception being the dump the admin token holder asked to see with its secrets.
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -225,14 +226,19 @@ def _json_body() -> Any:
         ) from None
 
 
+_PLAIN_INT = re.compile(r"[0-9]{1,12}")
+_PLAIN_NUMBER = re.compile(r"[0-9]{1,12}(?:\.[0-9]{0,9})?|\.[0-9]{1,9}")
+
+
 def _number_param(name: str, kind: type, *, low: float, high: float) -> Any:
+    """``name``'s value, written in plain ASCII digits and within ``low``-``high``
+    (``int()`` and ``float()`` would also take full-width digits, ``1_0``, `` 1``, ``-0``,
+    ``1e1`` and ``nan``)."""
     raw = request.args.get(name)
     if raw is None:
         return None
-    try:
-        value = kind(raw)
-    except ValueError:
-        value = None
+    plain = _PLAIN_INT if kind is int else _PLAIN_NUMBER
+    value = kind(raw) if plain.fullmatch(raw) else None
     if value is None or not low <= value <= high:
         raise ApiError(
             400,

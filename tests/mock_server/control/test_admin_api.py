@@ -309,3 +309,34 @@ def test_a_rate_limit_bounds_its_own_memory(
     assert call(server, "GET", "/__admin/instances/default/rate-limit").json() == {
         "rate_limit": None
     }
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("wait", "\uff11"),  # a full-width 1: int() reads it as 1
+        ("wait", "1_0"),
+        ("wait", " 1"),
+        ("wait", "+1"),
+        ("timeout", "-0"),
+        ("timeout", "1e-1"),
+        ("timeout", "nan"),
+        ("limit", "\u0661"),  # an Arabic-Indic 1
+    ],
+)
+def test_a_number_parameter_takes_plain_digits_only(
+    server: MockServer, name: str, value: str
+) -> None:
+    if name == "limit":
+        answer = call(server, "GET", "/__admin/requests", params={name: value})
+    else:
+        params = {"wait": "1", "timeout": "0", name: value}
+        answer = call(server, "GET", "/__admin/webhooks", params=params)
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_parameter"
+    assert name in answer.json()["message"]
+
+
+def test_plain_numbers_are_taken(server: MockServer) -> None:
+    answer = call(server, "GET", "/__admin/webhooks", params={"wait": "1", "timeout": ".05"})
+    assert answer.status_code == 200 and answer.json()["waited"]["satisfied"] is False
+    assert call(server, "GET", "/__admin/requests", params={"limit": "2"}).status_code == 200
