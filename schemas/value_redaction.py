@@ -78,10 +78,10 @@ class ValueRedactor:
         kept = {s for s in secrets if s and s != REDACTED}
         # Longest first, so a secret that is part of another does not leave the rest shown.
         self._secrets = tuple(sorted(kept, key=lambda s: (-len(s), s)))
-        #: what the quick test looks for: a long secret case-folded, matched in any case
-        self._needles = tuple(
-            (s.casefold(), True) if len(s) >= MIN_EMBEDDED_SECRET_CHARS else (s, False)
-            for s in self._secrets
+        # What the quick test looks for: a short secret as it is, a long one case-folded.
+        self._short = tuple(s for s in self._secrets if len(s) < MIN_EMBEDDED_SECRET_CHARS)
+        self._folded = tuple(
+            s.casefold() for s in self._secrets if len(s) >= MIN_EMBEDDED_SECRET_CHARS
         )
         self._pattern = (
             re.compile("|".join(_secret_pattern(s) for s in self._secrets))
@@ -96,13 +96,19 @@ class ValueRedactor:
         """``text`` with every spelling of every secret replaced by ``[redacted]``."""
         if self._pattern is None:
             return text
-        folded = text.casefold()
-        for needle, any_case in self._needles:  # a plain loop: the cheapest test
-            if needle in (folded if any_case else text):
-                return self._pattern.sub(REDACTED, text)
-        if "%" in text or "+" in text or "\\" in text:
+        if self._may_hold(text) or "%" in text or "+" in text or "\\" in text:
             return self._pattern.sub(REDACTED, text)
         return text
+
+    def _may_hold(self, text: str) -> bool:
+        """Whether ``text`` holds a secret spelled raw: plain substring tests, the cheapest
+        way to rule one out (a long secret in any case, so the text is folded once)."""
+        if any(secret in text for secret in self._short):
+            return True
+        if not self._folded:
+            return False
+        folded = text.casefold()
+        return any(secret in folded for secret in self._folded)
 
     def redact_json(self, value: Any) -> Any:
         """A copy of ``value`` with each text in it (mapping keys too) redacted.

@@ -17,7 +17,7 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chatlabels.contract.schemas import iter_errors
+from chatlabels.contract.schemas import iter_errors, load_schema
 from chatlabels.mock import load_fixture, parse_fixture
 from chatlabels.mock.app import app_state
 from chatlabels.mock.http.redaction import REDACTED
@@ -183,6 +183,12 @@ def test_no_retry_waits_longer_than_the_bound(delay: float, policy: str, number:
     long once stopped the sender's thread (OverflowError), so every wait is capped."""
     wait = retry_delay({"delaySeconds": delay, "attempts": 100, "policy": policy}, number)
     assert 0 <= wait <= MAX_RETRY_DELAY_SECONDS < threading.TIMEOUT_MAX
+
+
+def test_the_schema_bounds_the_delay_by_the_same_number() -> None:
+    """The cap and the fixture schema's maximum for ``delaySeconds`` are one bound."""
+    retries = load_schema("fixture.schema.json")["$defs"]["webhook"]["properties"]["retries"]
+    assert retries["properties"]["delaySeconds"]["maximum"] == MAX_RETRY_DELAY_SECONDS
 
 
 @pytest.mark.parametrize(
