@@ -1,5 +1,6 @@
 """The Python ceiling: a WSGI callable answering the bench's body on chatlabels' own
-granian server (same threads, same bounds), with no work of its own.
+granian server (same bounds; answered on granian's thread, as the mock's hot reads are),
+with no work of its own.
 
 No Python app on this server can answer faster, so ``chatlabels serve``'s distance to this
 row is what the mock's own work costs, and this row's distance to WireMock is the most any
@@ -27,7 +28,8 @@ def fixed_body(environ: dict[str, Any], start_response: Callable[..., Any]) -> I
 
 
 def main() -> None:
-    server = GranianThread(fixed_body, port=int(sys.argv[1]), threads=DEFAULT_THREADS["granian"])
+    port = int(sys.argv[1])
+    server = GranianThread(fixed_body, port=port, threads=DEFAULT_THREADS, immediate=fixed_body)
     server.run()  # SIGTERM's default action ends the process
 
 

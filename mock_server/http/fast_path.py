@@ -102,6 +102,14 @@ class FastPath:
         }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        answer = self.answer_now(environ, start_response)
+        return self._flask(environ, start_response) if answer is None else answer
+
+    def answer_now(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> list[bytes] | None:
+        """The answer when this path gives it, else None (nothing called): never waits, so
+        a server may run it on the thread every client depends on (an ``ImmediateApp``)."""
         started = time.perf_counter()
         if (
             environ.get("REQUEST_METHOD") != "GET"
@@ -109,7 +117,7 @@ class FastPath:
             or "HTTP_TRANSFER_ENCODING" in environ
             or self._faults.active
         ):
-            return self._flask(environ, start_response)
+            return None
         key = (
             environ.get("PATH_INFO", ""),
             environ.get("QUERY_STRING", ""),
@@ -124,7 +132,7 @@ class FastPath:
         ):
             prepared = self._prepare(environ, key)
         if prepared.answer is None:
-            return self._flask(environ, start_response)
+            return None
         status, headers, body = prepared.answer
         start_response(status, list(headers))
         elapsed_ms = (time.perf_counter() - started) * 1000

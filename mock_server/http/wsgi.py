@@ -10,9 +10,21 @@ from collections.abc import Callable, Iterable
 from operator import itemgetter
 from typing import Any
 
-__all__ = ["CONTENT_KEYS", "MAX_SHAPES", "HeaderReader", "WsgiApp", "header_count", "is_header_key"]
+__all__ = [
+    "CONTENT_KEYS",
+    "MAX_SHAPES",
+    "HeaderReader",
+    "ImmediateApp",
+    "WsgiApp",
+    "header_count",
+    "is_header_key",
+]
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+#: A WSGI app's answers that never wait (no sleep, no body to read, no long-held lock):
+#: called like the app, it gives the answer, or None having called nothing. A server may
+#: run it on a thread that every client depends on.
+ImmediateApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes] | None]
 
 #: The environ keys werkzeug turns into request headers besides ``HTTP_*``.
 CONTENT_KEYS = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})

@@ -60,8 +60,8 @@ def add_serve_command(commands: argparse._SubParsersAction[Any]) -> None:
         "--threads",
         type=int,
         default=None,
-        help=f"worker threads, 1..{MAX_THREADS} (default: 2 on granian, where more threads "
-        "contend for the GIL and halve the throughput; 8 on waitress)",
+        help=f"worker threads running the app, 1..{MAX_THREADS} (default 8; on granian, "
+        "Get Chat Labels is answered on its own thread and never waits for them)",
     )
     serve.add_argument(
         "--server",

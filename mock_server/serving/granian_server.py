@@ -8,6 +8,16 @@ thread's signals. Here its worker is driven directly instead, on a socket bound 
 the app and its one ``Store`` stay in this process, the real port is known before the
 ready line, and the server starts and stops from any thread (tests, the pytest plugin).
 
+One Python thread, granian's, takes every request; it must never wait, since every client
+waits behind it. It answers on the spot what the app can answer without waiting (the
+app's ``ImmediateApp``: the hot reads, decided before Flask). Everything else (Flask's
+path, where a fault rule sleeps, a long-poll waits, a body is read) goes to ``threads``
+worker threads, which answer through granian's protocol object once done: granian sends an
+answer whenever it is given, not when its callback returns. Why not granian's own pool of
+Python threads: once two of them have work, handing the GIL between them cost about 15 %
+of the server's CPU on every request, and its second thread starts whenever requests
+queue, which at 16 connections is always (bench/README.md).
+
 Those are granian internals (``WSGIWorker``, ``SocketHolder``, ``WorkerSignal``), so
 pyproject.toml pins granian below its next minor version;
 ``tests/mock_server/serving/test_granian_server.py`` exercises every part used. What granian
@@ -18,17 +28,19 @@ answer malformed HTTP in JSON.
 from __future__ import annotations
 
 import asyncio
+import logging
+import queue
 import socket
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from granian._granian import SocketHolder, WorkerSignal, WSGIWorker
 from granian.http import HTTP1Settings
 
 from chatlabels.mock.app import error_dialect
-from chatlabels.mock.http.wsgi import WsgiApp
+from chatlabels.mock.http.wsgi import ImmediateApp, WsgiApp
 from chatlabels.mock.limits import ServerLimits
 from chatlabels.mock.serving.request_gate import RequestGate
 
@@ -40,8 +52,12 @@ _BACKLOG = 1024
 _IO_THREADS = 1
 #: Rust threads for blocking I/O (granian's default; created only when needed).
 _IO_BLOCKING_THREADS = 512
-#: Seconds an idle Python worker thread is kept before it exits.
+#: granian's own Python threads: one, the front thread (see above).
+_FRONT_THREADS = 1
+#: Seconds granian keeps its idle Python thread before it exits (a new one starts on demand).
 _THREAD_IDLE_SECONDS = 30
+
+log = logging.getLogger("chatlabels")
 
 
 def _base_environ() -> dict[str, Any]:
@@ -93,12 +109,60 @@ class _BodyIterator:
             close()
 
 
+def _respond(proto: Any, started: _StartResponse, body: Iterable[bytes]) -> None:
+    if isinstance(body, list):
+        proto.response_bytes(started.status, started.headers, b"".join(body))
+    else:
+        proto.response_iter(started.status, started.headers, _BodyIterator(body))
+
+
+class _Workers:
+    """``size`` daemon threads running queued calls in arrival order.
+
+    Daemon threads, so that a call still sleeping in a fault rule's latency when the mock
+    stops does not hold the interpreter's exit (``concurrent.futures`` joins its threads at
+    exit). The queue needs no bound of its own: each request in it holds one of granian's
+    connections, and those are at most ``_BACKLOG``.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._calls: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for number in range(1, self._size + 1):
+            thread = threading.Thread(
+                target=self._run, name=f"chatlabels-worker-{number}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def submit(self, call: Callable[[], None]) -> None:
+        self._calls.put(call)
+
+    def stop(self) -> None:
+        """Let each thread end after the calls queued before this one."""
+        for _ in self._threads:
+            self._calls.put(None)
+        self._threads.clear()
+
+    def _run(self) -> None:
+        while (call := self._calls.get()) is not None:
+            call()
+            # Let the request go now (its body stream holds the connection), not when the
+            # next call arrives.
+            del call
+
+
 class GranianThread:
     """Any WSGI app on granian, on a real socket, in this process.
 
     The socket listens as soon as this is built (port 0 picks a free one), so ``url`` is
     usable before ``start()``; requests wait in the backlog until then. ``drain`` and
-    ``stop`` let requests in flight finish (granian stops accepting at once).
+    ``stop`` let requests in flight finish (granian stops accepting at once). ``immediate``
+    answers on granian's thread what it can without waiting; ``threads`` worker threads run
+    ``app`` for the rest.
     """
 
     def __init__(
@@ -109,24 +173,41 @@ class GranianThread:
         port: int = 0,
         threads: int = 8,
         limits: ServerLimits | None = None,
+        immediate: ImmediateApp | None = None,
     ) -> None:
         limits = limits or ServerLimits()
-        app = RequestGate(app, limits, error_dialect)  # what waitress bounds before the app
+        gate = RequestGate(app, limits, error_dialect)  # what waitress bounds before the app
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._socket = socket.create_server((host, port), family=family, backlog=_BACKLOG)
         self.host = host
         self.port: int = self._socket.getsockname()[1]
         base = _base_environ()
 
-        def call(proto: Any, scope: dict[str, Any]) -> int:
+        workers = self._workers = _Workers(threads)
+
+        def answer(proto: Any, environ: dict[str, Any]) -> None:
             """One request, as granian's own WSGI wrapper runs it (minus ``os.environ``)."""
             started = _StartResponse()
-            body = app(base | scope, started)
-            if isinstance(body, list):
-                proto.response_bytes(started.status, started.headers, b"".join(body))
-            else:
-                proto.response_iter(started.status, started.headers, _BodyIterator(body))
-            return started.status
+            try:
+                body = gate(environ, started)
+            except Exception as error:  # granian's answer to an app that raised
+                method = environ.get("REQUEST_METHOD")
+                log.error("the app raised %s answering a %s request", type(error).__name__, method)
+                proto.response_bytes(500, [], b"")
+                return
+            _respond(proto, started, body)
+
+        def call(proto: Any, scope: dict[str, Any]) -> None:
+            """Called by granian on its thread, for every request: answered here when that
+            cannot wait, else handed to a worker thread."""
+            environ = base | scope
+            if immediate is not None and gate.passes_at_once(environ):
+                started = _StartResponse()
+                body = immediate(environ, started)
+                if body is not None:
+                    _respond(proto, started, body)
+                    return
+            workers.submit(lambda: answer(proto, environ))
 
         # One timer in granian covers both a connection idle between requests and a request
         # head arriving too slowly: the shorter of the two bounds applies to both.
@@ -147,10 +228,10 @@ class GranianThread:
             ipc=None,
             threads=_IO_THREADS,
             blocking_threads=_IO_BLOCKING_THREADS,
-            py_threads=threads,
+            py_threads=_FRONT_THREADS,
             py_threads_idle_timeout=_THREAD_IDLE_SECONDS,
-            # requests granian holds for Python at once (``threads`` run them); at the
-            # number of threads it stalls under load, so it is the backlog, as in granian
+            # connections served at once (a permit per accepted connection, held until it
+            # closes): so also the most requests waiting for a worker thread
             backpressure=_BACKLOG,
             http_mode="1",
             http1_opts=http1,
@@ -178,6 +259,7 @@ class GranianThread:
         loop = self._loop = asyncio.new_event_loop()
         scheduler = _new_cbscheduler(loop, self._call, impl_asyncio=True)  # type: ignore[no-untyped-call]
         with self._signal_lock:
+            self._workers.start()
             self._worker.serve_mtr(scheduler, loop, self._stop_signal)
             self._started = True
 
@@ -207,6 +289,7 @@ class GranianThread:
         with self._signal_lock:
             self._stopped.set()
             loop, self._loop = self._loop, None
+            self._workers.stop()
         if loop is not None:
             loop.close()
 

@@ -85,6 +85,11 @@ class RequestGate:
         log_refusal(method, path, refusal.status, refusal.error, elapsed, redactor)
         return [body]
 
+    def passes_at_once(self, environ: dict[str, Any]) -> bool:
+        """Whether the request has no body to read and no bound refuses it: then the app
+        may answer it on the spot, with nothing of this gate's left to do."""
+        return not _has_body(environ) and self._refusal(environ) is None
+
     def _refusal(self, environ: dict[str, Any]) -> Refusal | None:
         limits = self._limits
         query = environ.get("QUERY_STRING", "")

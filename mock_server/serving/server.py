@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 
 from chatlabels.mock.app import Settings, app_state, create_app
 from chatlabels.mock.control.faults import FaultRules
+from chatlabels.mock.http.fast_path import FastPath
 from chatlabels.mock.http.logs import configure_logging
 from chatlabels.mock.limits import DEFAULT_JOURNAL_SIZE, DEFAULT_MAX_LONG_POLLS, ServerLimits
 from chatlabels.mock.serving.granian_server import GranianThread
@@ -34,10 +35,9 @@ from chatlabels.mock.state.store import Store
 
 __all__ = ["SERVERS", "MockServer", "choose_server", "serve"]
 
-#: ``--threads`` when not given, per server: on granian each Python thread more contends for
-#: the GIL (2 threads answered twice what 8 did in bench/README.md's runs); waitress's
-#: threads wait on sockets more than they run.
-DEFAULT_THREADS = {"granian": 2, "waitress": 8}
+#: ``--threads`` when not given: the threads that run the app (on granian, for what its own
+#: thread does not answer at once: hot reads never wait for them).
+DEFAULT_THREADS = 8
 
 #: The HTTP servers a mock can run on, by their ``--server`` name.
 SERVERS: dict[str, type[GranianThread] | type[WaitressThread]] = {
@@ -77,14 +77,13 @@ class MockServer:
         server: str = "waitress",
         **options: Any,
     ) -> None:
-        """``server`` names one of ``SERVERS``, ``threads`` defaults to its
+        """``server`` names one of ``SERVERS``, ``threads`` defaults to
         ``DEFAULT_THREADS``; ``options`` are the other ``Settings`` fields (``public_hosts``,
         long-poll caps)."""
-        threads = threads or DEFAULT_THREADS[server]
-        if server == "granian":
-            # A long-poll holds one of granian's few threads; one is always left for the API.
-            polls = options.get("max_long_polls", DEFAULT_MAX_LONG_POLLS)
-            options["max_long_polls"] = max(1, min(polls, threads - 1))
+        threads = threads or DEFAULT_THREADS
+        # A long-poll holds a thread; one is always left for the API.
+        polls = options.get("max_long_polls", DEFAULT_MAX_LONG_POLLS)
+        options["max_long_polls"] = max(1, min(polls, threads - 1))
         self.store = Store(fixture)
         settings = Settings(
             host=host,
@@ -95,9 +94,21 @@ class MockServer:
         )
         self.app = create_app(self.store, settings)
         self.server_name = server
-        self._serving = SERVERS[server](
-            self.app, host=host, port=port, threads=threads, limits=settings.limits
-        )
+        if server == "granian":
+            wsgi = self.app.wsgi_app
+            immediate = wsgi.answer_now if isinstance(wsgi, FastPath) else None
+            self._serving: GranianThread | WaitressThread = GranianThread(
+                self.app,
+                host=host,
+                port=port,
+                threads=threads,
+                limits=settings.limits,
+                immediate=immediate,
+            )
+        else:
+            self._serving = WaitressThread(
+                self.app, host=host, port=port, threads=threads, limits=settings.limits
+            )
         self.host = host
         self.port = self._serving.port
         self.url = self._serving.url

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import logging
 import os
 import signal
 import socket
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,13 @@ DROP = {"match": {"path": "/v2/labels"}, "drop_connection": True}
 @pytest.fixture
 def granian() -> Any:
     with MockServer(parse_fixture(default_fixture_data()), server="granian") as server:
+        yield server
+
+
+@pytest.fixture
+def granian_one_worker() -> Any:
+    fixture = parse_fixture(default_fixture_data())
+    with MockServer(fixture, server="granian", threads=1) as server:
         yield server
 
 
@@ -174,6 +183,94 @@ def test_drain_reports_requests_cut_off_by_the_grace_period() -> None:
     assert server.drain(30) is True  # answered once released
 
 
+def test_immediate_answers_never_wait_for_the_worker_threads() -> None:
+    """Both worker threads held by the app: what ``immediate`` answers is still answered at
+    once, on granian's own thread; the rest waits for a worker, in order."""
+    held, release = threading.Semaphore(0), threading.Event()
+
+    def slow(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        held.release()
+        release.wait(30)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [environ["PATH_INFO"].encode()]
+
+    def immediate(environ: dict[str, Any], start_response: Any) -> list[bytes] | None:
+        if environ["PATH_INFO"] != "/fast":
+            return None
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [threading.current_thread().name.encode()]
+
+    server = GranianThread(slow, port=0, threads=2, immediate=immediate)
+    server.start()
+    try:
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            slow_answers = [
+                pool.submit(requests.get, f"{server.url}/slow{i}", timeout=60) for i in range(3)
+            ]
+            assert held.acquire(timeout=30) and held.acquire(timeout=30)  # both workers held
+            fast = requests.get(f"{server.url}/fast", timeout=10)
+            assert fast.status_code == 200 and not fast.text.startswith("chatlabels-worker")
+            assert not any(answer.done() for answer in slow_answers)
+            release.set()
+            paths = sorted(answer.result().text for answer in slow_answers)
+        assert paths == ["/slow0", "/slow1", "/slow2"]
+    finally:
+        release.set()
+        server.stop()
+
+
+def test_an_app_that_raises_on_a_worker_gets_a_500_and_the_server_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ["PATH_INFO"] == "/broken":
+            raise RuntimeError("secret-looking detail")
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"fine"]
+
+    server = GranianThread(broken, port=0)
+    server.start()
+    try:
+        with caplog.at_level(logging.ERROR, logger="chatlabels"):
+            answer = requests.get(f"{server.url}/broken", timeout=10)
+        assert answer.status_code == 500 and answer.content == b""
+        assert requests.get(f"{server.url}/after", timeout=10).text == "fine"
+    finally:
+        server.stop()
+    assert "the app raised RuntimeError answering a GET request" in caplog.text
+    assert "secret-looking" not in caplog.text
+
+
+def test_a_body_that_drips_in_holds_one_worker_and_no_hot_read(
+    granian_one_worker: MockServer,
+) -> None:
+    """The only worker thread waits for a body sent a byte at a time: Get Chat Labels in
+    both dialects is still answered meanwhile, and the body's request once it is whole."""
+    server = granian_one_worker
+    body = b'{"name":"Dripped","color":1}'
+    head = (
+        "POST /v2/labels?instance_id=123456789&access_token=123456789 HTTP/1.1\r\n"
+        f"Host: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
+        "\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as conn:
+        conn.sendall(head.encode() + body[:1])
+        provider = requests.get(
+            f"{server.url}/v2/labels/chats/5511988887777@c.us", params=AUTH, timeout=10
+        )
+        waha = requests.get(
+            f"{server.url}/api/default/labels/chats/5511988887777@c.us",
+            headers={"X-Api-Key": "123456789"},
+            timeout=10,
+        )
+        assert provider.status_code == 200 and waha.status_code == 200, waha.text
+        conn.sendall(body[1:])
+        answer = conn.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 201") or answer.startswith(b"HTTP/1.1 200"), answer
+    labels = requests.get(f"{server.url}/v2/labels", params=AUTH, timeout=10).json()
+    assert "Dripped" in [label["name"] for label in labels]
+
+
 def _serve(*options: str, fixture: Path | None = None) -> tuple[subprocess.Popen[str], str]:
     command = [CHATLABELS, "serve", "--port", "0", *options]
     if fixture is not None:
@@ -279,10 +376,11 @@ def test_stopping_with_requests_cut_off_is_a_clean_exit_0(tmp_path: Path, signal
     assert "Traceback" not in stderr and "panicked" not in stderr and "Exception" not in stderr
 
 
-def test_by_default_long_polls_leave_a_thread_for_the_api() -> None:
-    """granian runs 2 Python threads by default (more contend for the GIL): at most one
-    long-poll may hold one of them, so 20 long-polls never starve a plain read."""
-    process, url = _serve()
+@pytest.mark.parametrize("server_name", ["granian", "waitress"])
+def test_long_polls_leave_a_thread_for_the_api(server_name: str) -> None:
+    """With 2 threads, at most one long-poll may hold one of them, whatever
+    ``--max-long-polls`` says: 20 long-polls never starve a plain read."""
+    process, url = _serve("--threads", "2", "--max-long-polls", "5", "--server", server_name)
     try:
         assert_long_polls_leave_the_api_free(url, waiting=1)
     finally:

@@ -91,12 +91,12 @@ def test_the_grace_period_bounds_the_wait(tmp_path: Path) -> None:
 def test_a_waiting_long_poll_answers_at_once_on_sigterm(tmp_path: Path) -> None:
     """A long-poll asked to wait 30 s would hold the 10 s grace period whole: on SIGTERM it
     answers at once, not satisfied, and the process ends long before the grace is over."""
-    process, url = serve(tmp_path)
+    process, url = serve(tmp_path, "--max-long-polls", "1")
     poll_url = f"{url}/__admin/webhooks"
     with ThreadPoolExecutor(max_workers=1) as pool:
         poll = pool.submit(requests.get, poll_url, params={"wait": 1, "timeout": 30}, timeout=60)
         deadline = time.monotonic() + 30
-        # granian's one long-poll slot taken: the first poll is waiting inside the server
+        # the one long-poll slot taken: the first poll is waiting inside the server
         while requests.get(poll_url, params={"wait": 1, "timeout": 0}, timeout=10).ok:
             assert not poll.done() and time.monotonic() < deadline, "the poll never waited"
             time.sleep(0.02)
