@@ -189,13 +189,11 @@ class GranianThread:
             """One request, as granian's own WSGI wrapper runs it (minus ``os.environ``)."""
             started = _StartResponse()
             try:
-                body = gate(environ, started)
+                _respond(proto, started, gate(environ, started))
             except Exception as error:  # granian's answer to an app that raised
                 method = environ.get("REQUEST_METHOD")
                 log.error("the app raised %s answering a %s request", type(error).__name__, method)
-                proto.response_bytes(500, [], b"")
-                return
-            _respond(proto, started, body)
+                proto.response_bytes(500, [], b"")  # nothing, if an answer went already
 
         def call(proto: Any, scope: dict[str, Any]) -> None:
             """Called by granian on its thread, for every request: answered here when that

@@ -222,22 +222,30 @@ def test_immediate_answers_never_wait_for_the_worker_threads() -> None:
 def test_an_app_that_raises_on_a_worker_gets_a_500_and_the_server_goes_on(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """Whether the app raises or answers what granian cannot send (a header value that is
+    not text), the client gets a 500 and the one worker thread lives on."""
+
     def broken(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        if environ["PATH_INFO"] == "/broken":
+        if environ["PATH_INFO"] == "/raises":
             raise RuntimeError("secret-looking detail")
-        start_response("200 OK", [("Content-Type", "text/plain")])
+        headers: list[tuple[str, Any]] = [("Content-Type", "text/plain")]
+        if environ["PATH_INFO"] == "/bad-header":
+            headers.append(("X-Count", 1))
+        start_response("200 OK", headers)
         return [b"fine"]
 
-    server = GranianThread(broken, port=0)
+    server = GranianThread(broken, port=0, threads=1)
     server.start()
     try:
         with caplog.at_level(logging.ERROR, logger="chatlabels"):
-            answer = requests.get(f"{server.url}/broken", timeout=10)
-        assert answer.status_code == 500 and answer.content == b""
+            for path in ("/raises", "/bad-header", "/raises"):
+                answer = requests.get(f"{server.url}{path}", timeout=10)
+                assert answer.status_code == 500 and answer.content == b""
         assert requests.get(f"{server.url}/after", timeout=10).text == "fine"
     finally:
         server.stop()
     assert "the app raised RuntimeError answering a GET request" in caplog.text
+    assert "the app raised TypeError answering a GET request" in caplog.text
     assert "secret-looking" not in caplog.text
 
 
