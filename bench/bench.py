@@ -36,7 +36,15 @@ from types import FrameType
 import plugin_overhead
 import report
 import targets
-from harness import BenchError, ServerProcess, get, group_rss_mib, wrk
+from harness import (
+    QUIET_IDLE,
+    BenchError,
+    ServerProcess,
+    get,
+    group_rss_mib,
+    wait_until_quiet,
+    wrk,
+)
 from report import LongRun, TargetResult
 
 #: RSS is read after the warm-up and at this many points of the long run.
@@ -125,9 +133,15 @@ def start(
 
 
 def measure_round(target: targets.Target, result: TargetResult, args: argparse.Namespace) -> None:
-    """One round: each request of ``target`` at 1 and 16 connections."""
+    """One round: each request of ``target`` at 1 and 16 connections, each run started on
+    a quiet machine."""
     for name, probe in target.probes.items():
-        runs = {c: wrk(target.base_url, c, args.seconds, probe) for c in (1, 16)}
+        runs = {}
+        for c in (1, 16):
+            idle = wait_until_quiet()
+            if idle < QUIET_IDLE:
+                note(f"{target.name}, {name}, c{c}: started at {idle:.0%} idle (busy machine)")
+            runs[c] = wrk(target.base_url, c, args.seconds, probe)
         for c, run in runs.items():
             result.runs.setdefault(name, {}).setdefault(c, []).append(run)
         note(f"{target.name}, {name}: " + report.runs_line(runs))
@@ -217,9 +231,12 @@ def main() -> int:
             live.append((target, result, server))
         # Interleaved: every server is measured in every round, so a change in the machine's
         # load during the run touches all of them alike, and the ratios stay fair.
+        # Each round starts with another server (the order turns), so whatever one server
+        # leaves behind is not always paid by the same one.
         for number in range(1, args.rounds + 1):
             note(f"round {number} of {args.rounds}")
-            for target, result, _ in live:
+            turn = (number - 1) % max(len(live), 1)
+            for target, result, _ in live[turn:] + live[:turn]:
                 if result.error is None:
                     try:
                         measure_round(target, result, args)

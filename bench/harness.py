@@ -24,6 +24,11 @@ from types import TracebackType
 START_TIMEOUT_S = 60.0
 #: How long a stopped server may take to exit after SIGTERM before its group is killed.
 STOP_TIMEOUT_S = 10.0
+#: A wrk run starts once this share of the cores' time is idle over QUIET_SAMPLE_S ...
+QUIET_IDLE = 0.85
+QUIET_SAMPLE_S = 0.5
+#: ... or after this long, whatever the machine does.
+QUIET_MAX_S = 10.0
 
 
 class BenchError(RuntimeError):
@@ -181,6 +186,32 @@ class WrkRun:
     p50_ms: float
     p99_ms: float
     unexpected: int
+
+
+def _cpu_times() -> tuple[int, int]:
+    """(idle, total) jiffies of all cores, from /proc/stat's first line."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(field) for field in stat.readline().split()[1:]]
+    return fields[3] + fields[4], sum(fields)  # idle and iowait
+
+
+def wait_until_quiet() -> float:
+    """Wait until the cores are mostly idle (at most ``QUIET_MAX_S``); the idle share seen.
+
+    A server keeps working after its load ends (WireMock's JVM collects a heap of gigabytes
+    for seconds), and would take the cores from the next server measured: without this,
+    the server measured first in a round paid for the one measured before it.
+    """
+    deadline = time.monotonic() + QUIET_MAX_S
+    idle = 0.0
+    while time.monotonic() < deadline:
+        idle_before, total_before = _cpu_times()
+        time.sleep(QUIET_SAMPLE_S)
+        idle_after, total_after = _cpu_times()
+        idle = (idle_after - idle_before) / max(total_after - total_before, 1)
+        if idle >= QUIET_IDLE:
+            break
+    return idle
 
 
 def wrk(url: str, connections: int, seconds: int, probe: Probe) -> WrkRun:
