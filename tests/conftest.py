@@ -6,6 +6,7 @@ import copy
 import json
 import os
 import signal
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,26 @@ if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
+
+#: Servers started as processes by the current test (``owned_by_the_test``).
+_TEST_PROCESSES: list[subprocess.Popen[str]] = []
+
+
+def owned_by_the_test(process: subprocess.Popen[str]) -> subprocess.Popen[str]:
+    """``process``, killed when the test ends if it still runs: a test that fails before
+    stopping its server must not leave it running for the rest of the session."""
+    _TEST_PROCESSES.append(process)
+    return process
+
+
+@pytest.fixture(autouse=True)
+def _kill_what_the_test_left() -> Iterator[None]:
+    yield
+    while _TEST_PROCESSES:
+        process = _TEST_PROCESSES.pop()
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=10)
 
 
 def default_fixture_data() -> dict[str, Any]:

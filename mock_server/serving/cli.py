@@ -69,7 +69,7 @@ def add_serve_command(commands: argparse._SubParsersAction[Any]) -> None:
         default="auto",
         help="HTTP server: granian (fast, Rust core) cannot drop a connection without an "
         "answer (fault rules with drop_connection are refused) and answers malformed HTTP "
-        "itself with an empty body; waitress does both, about five times slower; auto "
+        "itself with an empty body; waitress does both, about ten times slower; auto "
         "(default) is granian unless the fixture has a drop_connection rule",
     )
     serve.add_argument(

@@ -1,6 +1,6 @@
 """Serving on granian's Rust HTTP core, in this process: the fast server.
 
-Why granian: on these machines it answers the mock's hot reads about five times faster than
+Why granian: on these machines it answers the mock's hot reads about ten times faster than
 waitress (bench/README.md), because connections, parsing and writing happen in Rust threads
 and Python runs only the app. Why not its ``Granian(...).serve()``: that forks a worker
 process per app, binds port 0 without telling which port it got, and takes over the main
@@ -13,13 +13,15 @@ waits behind it. It answers on the spot what the app can answer without waiting 
 app's ``ImmediateApp``: the hot reads, decided before Flask). Everything else (Flask's
 path, where a fault rule sleeps, a long-poll waits, a body is read) goes to ``threads``
 worker threads, which answer through granian's protocol object once done: granian sends an
-answer whenever it is given, not when its callback returns. Why not granian's own pool of
+answer whenever it is given, not when its callback returns, and up to granian 2.8.5 a
+worker can still read the request body then (2.8.6 lets go of it when the callback
+returns, hence pyproject.toml's bound). Why not granian's own pool of
 Python threads: once two of them have work, handing the GIL between them cost about 15 %
 of the server's CPU on every request, and its second thread starts whenever requests
 queue, which at 16 connections is always (bench/README.md).
 
-Those are granian internals (``WSGIWorker``, ``SocketHolder``, ``WorkerSignal``), so
-pyproject.toml pins granian below its next minor version;
+Those are granian internals (``WSGIWorker``, ``SocketHolder``, ``WorkerSignal``, and the
+protocol object answering after the callback), so pyproject.toml pins granian's version;
 ``tests/mock_server/serving/test_granian_server.py`` exercises every part used. What granian
 cannot do, ``--server waitress`` does: drop a connection without an answer (a fault rule),
 answer malformed HTTP in JSON.
@@ -54,7 +56,8 @@ _IO_THREADS = 1
 _IO_BLOCKING_THREADS = 512
 #: granian's own Python threads: one, the front thread (see above).
 _FRONT_THREADS = 1
-#: Seconds granian keeps its idle Python thread before it exits (a new one starts on demand).
+#: Seconds granian's pool keeps an idle Python thread (required; its runner for one thread
+#: keeps that thread for good).
 _THREAD_IDLE_SECONDS = 30
 
 log = logging.getLogger("chatlabels")

@@ -4,7 +4,7 @@ State lives in one in-process ``Store``, so the server runs in the mock's own pr
 threads. Two servers can carry it (measured in bench/README.md):
 
 - granian (granian_server.py), the default of ``chatlabels serve``: a Rust HTTP core, about
-  five times waitress's throughput (bench/README.md); it cannot drop a connection without answering;
+  ten times waitress's throughput (bench/README.md); it cannot drop a connection without answering;
 - waitress (waitress_server.py): pure Python, every fault kind, malformed HTTP answered in
   JSON; the pytest plugin's and ``MockServer``'s default.
 

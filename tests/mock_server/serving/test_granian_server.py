@@ -26,7 +26,7 @@ from chatlabels.mock.control.faults import DROP_UNSUPPORTED
 from chatlabels.mock.limits import ServerLimits
 from chatlabels.mock.serving.granian_server import GranianThread
 from chatlabels.mock.serving.server import MockServer
-from tests.conftest import default_fixture_data
+from tests.conftest import default_fixture_data, owned_by_the_test
 from tests.mock_server.control.test_hardening_admin import assert_long_polls_leave_the_api_free
 from tests.mock_server.serving.test_server import start
 
@@ -283,7 +283,9 @@ def _serve(*options: str, fixture: Path | None = None) -> tuple[subprocess.Popen
     command = [CHATLABELS, "serve", "--port", "0", *options]
     if fixture is not None:
         command += ["--fixtures", str(fixture)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = owned_by_the_test(
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    )
     assert process.stdout is not None
     return process, process.stdout.readline().strip().rsplit(" ", 1)[1]
 

@@ -16,7 +16,7 @@ import requests
 
 from chatlabels.mock import DEFAULT_FIXTURE, load_fixture
 from chatlabels.mock.serving.server import MockServer
-from tests.conftest import FIXTURES_DIR
+from tests.conftest import FIXTURES_DIR, owned_by_the_test
 
 CHATLABELS = Path(sys.executable).parent / "chatlabels"
 READY = re.compile(r"^chatlabels serving on (http://127\.0\.0\.1:(\d+))$")
@@ -24,11 +24,13 @@ DOCS = {"instance_id": "123456789", "access_token": "123456789"}
 
 
 def start(*command: str) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(
-        [*command, "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = owned_by_the_test(
+        subprocess.Popen(
+            [*command, "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     )
     line = process.stdout.readline().strip()
     match = READY.match(line)
