@@ -40,10 +40,7 @@ __all__ = ["SERVERS", "MockServer", "choose_server", "serve"]
 DEFAULT_THREADS = 8
 
 #: The HTTP servers a mock can run on, by their ``--server`` name.
-SERVERS: dict[str, type[GranianThread] | type[WaitressThread]] = {
-    "granian": GranianThread,
-    "waitress": WaitressThread,
-}
+SERVERS = ("granian", "waitress")
 
 
 def choose_server(name: str, fixture: dict[str, Any]) -> str:
@@ -80,6 +77,8 @@ class MockServer:
         """``server`` names one of ``SERVERS``, ``threads`` defaults to
         ``DEFAULT_THREADS``; ``options`` are the other ``Settings`` fields (``public_hosts``,
         long-poll caps)."""
+        if server not in SERVERS:
+            raise ValueError(f"server {server!r} is none of {', '.join(SERVERS)}")
         threads = threads or DEFAULT_THREADS
         # A long-poll holds a thread; one is always left for the API.
         polls = options.get("max_long_polls", DEFAULT_MAX_LONG_POLLS)

@@ -113,3 +113,9 @@ def test_stop_while_clients_are_busy_is_clean():
         assert not server.running
         with pytest.raises(requests.ConnectionError):
             requests.get(f"{server.url}/v2/labels/chats/1", params=DOCS, timeout=2)
+
+
+def test_an_unknown_server_name_is_refused_with_the_known_ones() -> None:
+    fixture = load_fixture(DEFAULT_FIXTURE)
+    with pytest.raises(ValueError, match="'uvicorn' is none of granian, waitress"):
+        MockServer(fixture, server="uvicorn")
