@@ -27,9 +27,13 @@ def fixed_body(environ: dict[str, Any], start_response: Callable[..., Any]) -> I
     return [_BODY]
 
 
+def fixed_answer(environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+    return 200, _HEADERS, _BODY
+
+
 def main() -> None:
     port = int(sys.argv[1])
-    server = GranianThread(fixed_body, port=port, threads=DEFAULT_THREADS, immediate=fixed_body)
+    server = GranianThread(fixed_body, port=port, threads=DEFAULT_THREADS, immediate=fixed_answer)
     server.run()  # SIGTERM's default action ends the process
 
 

@@ -68,13 +68,16 @@ def _bounded_fields(entry: dict[str, Any], chars: int, items: int) -> tuple[dict
 
 
 class _Later:
-    """An entry to be built when first read: its id, and the function that builds it."""
+    """An entry to be built when first read: its id, and the function and arguments that
+    build it."""
 
     __slots__ = ("_build", "_entry", "id")
 
-    def __init__(self, entry_id: int, build: Callable[[], dict[str, Any]]) -> None:
+    def __init__(
+        self, entry_id: int, build: Callable[..., dict[str, Any]], args: tuple[Any, ...]
+    ) -> None:
         self.id = entry_id
-        self._build: Callable[[], dict[str, Any]] | None = build
+        self._build: tuple[Callable[..., dict[str, Any]], tuple[Any, ...]] | None = (build, args)
         self._entry: dict[str, Any] | None = None
 
     def entry(self, chars: int, items: int) -> dict[str, Any]:
@@ -86,7 +89,8 @@ class _Later:
             if build is None:  # built meanwhile: ``_entry`` is set before ``_build`` is dropped
                 assert self._entry is not None
                 return self._entry
-            entry = {"id": self.id, **_bounded_fields(build(), chars, items)[0]}
+            function, args = build
+            entry = {"id": self.id, **_bounded_fields(function(*args), chars, items)[0]}
             self._entry = entry
             self._build = None
         return entry
@@ -110,8 +114,8 @@ class RequestJournal:
             )
         self._field_bounds = (field_chars, field_items)
         self._lock = threading.Lock()
-        self._entries: deque[dict[str, Any] | _Later] = deque()
-        self._sizes: deque[int] = deque()
+        #: each entry with its size (the JSON size, or the estimate of one built later)
+        self._entries: deque[tuple[dict[str, Any] | _Later, int]] = deque()
         self._maxlen = maxlen
         self.max_bytes = max_bytes
         self._bytes = 0
@@ -135,21 +139,20 @@ class RequestJournal:
             self._append(stored, size)
             return dict(stored)
 
-    def record_later(self, build: Callable[[], dict[str, Any]], *, size: int) -> None:
-        """Append the entry ``build()`` returns, built when first read; ``size`` estimates
-        its JSON size (``build`` must be pure: it may run more than once)."""
+    def record_later(
+        self, build: Callable[..., dict[str, Any]], args: tuple[Any, ...], *, size: int
+    ) -> None:
+        """Append the entry ``build(*args)`` returns, built when first read; ``size``
+        estimates its JSON size (``build`` must be pure: it may run more than once)."""
         with self._lock:
-            self._append(_Later(next(self._ids), build), size)
+            self._append(_Later(next(self._ids), build, args), size)
 
     def _append(self, entry: dict[str, Any] | _Later, size: int) -> None:
-        self._entries.append(entry)
-        self._sizes.append(size)
+        entries = self._entries
+        entries.append((entry, size))
         self._bytes += size
-        while len(self._entries) > self._maxlen or (
-            self._bytes > self.max_bytes and len(self._entries) > 1
-        ):
-            self._entries.popleft()
-            self._bytes -= self._sizes.popleft()
+        while len(entries) > self._maxlen or (self._bytes > self.max_bytes and len(entries) > 1):
+            self._bytes -= entries.popleft()[1]
 
     def entries(
         self,
@@ -165,7 +168,7 @@ class RequestJournal:
         provider instance id or the WAHA session; ``method`` ignores case.
         """
         with self._lock:
-            held = list(self._entries)
+            held = [entry for entry, _ in self._entries]
         bounds = self._field_bounds
         snapshot = [entry if isinstance(entry, dict) else entry.entry(*bounds) for entry in held]
         found = [
@@ -182,7 +185,6 @@ class RequestJournal:
         with self._lock:
             count = len(self._entries)
             self._entries.clear()
-            self._sizes.clear()
             self._bytes = 0
             return count
 

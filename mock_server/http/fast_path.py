@@ -24,7 +24,6 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import partial
 from typing import Any, cast
 
 from flask import Flask, Response
@@ -36,9 +35,9 @@ from chatlabels.mock.control.control import Control
 from chatlabels.mock.http.cors import Cors
 from chatlabels.mock.http.errors import ApiError
 from chatlabels.mock.http.hooks import access_record, journal_entry
-from chatlabels.mock.http.logs import AccessLog, AccessRecord, new_request_id
+from chatlabels.mock.http.logs import AccessLog, AccessRecord, new_request_number, request_id
 from chatlabels.mock.http.parsed_request import ParsedRequest, parse_request
-from chatlabels.mock.http.wsgi import HeaderReader, WsgiApp
+from chatlabels.mock.http.wsgi import HeaderReader, ImmediateAnswer, WsgiApp
 from chatlabels.mock.provider.auth import invalid_token, provider_instance
 from chatlabels.mock.state.errors import DomainError
 from chatlabels.mock.state.snapshot import Snapshot
@@ -68,7 +67,7 @@ class Prepared:
 
     generation: int
     limits_version: int
-    answer: tuple[str, list[tuple[str, str]], bytes] | None = None
+    answer: ImmediateAnswer | None = None
     parsed: ParsedRequest | None = None
     record: AccessRecord | None = None
     #: ``record.head()``: the access line up to its duration
@@ -102,13 +101,15 @@ class FastPath:
         }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        answer = self.answer_now(environ, start_response)
-        return self._flask(environ, start_response) if answer is None else answer
+        answer = self.answer_now(environ)
+        if answer is None:
+            return self._flask(environ, start_response)
+        status, headers, body = answer
+        start_response(f"{status} {HTTP_STATUS_CODES[status].upper()}", list(headers))
+        return [body]
 
-    def answer_now(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> list[bytes] | None:
-        """The answer when this path gives it, else None (nothing called): never waits, so
+    def answer_now(self, environ: dict[str, Any]) -> ImmediateAnswer | None:
+        """The answer when this path gives it, else None (nothing recorded): never waits, so
         a server may run it on the thread every client depends on (an ``ImmediateApp``)."""
         started = time.perf_counter()
         if (
@@ -131,22 +132,21 @@ class FastPath:
             or prepared.limits_version != self._rate_limits.version
         ):
             prepared = self._prepare(environ, key)
-        if prepared.answer is None:
+        answer = prepared.answer
+        if answer is None:
             return None
-        status, headers, body = prepared.answer
-        start_response(status, list(headers))
         elapsed_ms = (time.perf_counter() - started) * 1000
-        request_id = new_request_id()
+        number = new_request_number()
         keys, values, key_chars = self._headers(environ)
         size = prepared.size + key_chars + _JSON_CHAR * sum(map(len, values))
         record, parsed = prepared.record, prepared.parsed
         assert record is not None and parsed is not None
         # The entry is built from these alone: nothing of the state is kept with it.
         now = time.time()
-        build = partial(_entry, record, parsed, elapsed_ms, request_id, keys, values, now)
-        self._journal.record_later(build, size=size)
-        self._access_log.write(record, prepared.head, elapsed_ms, request_id, now)
-        return [body]
+        entry_parts = (record, parsed, elapsed_ms, number, keys, values, now)
+        self._journal.record_later(_entry, entry_parts, size=size)
+        self._access_log.write(record, prepared.head, elapsed_ms, number, now)
+        return answer
 
     def _prepare(self, environ: dict[str, Any], key: tuple[Any, ...]) -> Prepared:
         """Decide ``environ``'s answer under the state in force now, and keep it."""
@@ -185,7 +185,7 @@ class FastPath:
         return Prepared(
             snapshot.generation,
             limits_version,
-            (f"{status} {HTTP_STATUS_CODES[status].upper()}", headers, body),
+            (status, headers, body),
             parsed,
             record,
             record.head(),
@@ -240,12 +240,13 @@ def _entry(
     template: AccessRecord,
     parsed: ParsedRequest,
     elapsed_ms: float,
-    request_id: str,
+    number: int,
     header_keys: tuple[str, ...],
     header_values: tuple[str, ...],
     at: float,
 ) -> dict[str, Any]:
     """The journal entry of one hot read, as the Flask path would have recorded it."""
-    record = replace(template, duration_ms=round(elapsed_ms, 1), request_id=request_id)
+    duration = round(elapsed_ms, 1)
+    record = replace(template, duration_ms=duration, request_id=request_id(number))
     headers = EnvironHeaders(dict(zip(header_keys, header_values, strict=True))).items()
     return journal_entry(record, parsed, headers, None, record.redactor, at=at)

@@ -20,12 +20,14 @@ record through ``logging`` as before.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import random
 import sys
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -46,6 +48,8 @@ __all__ = [
     "TextFormatter",
     "configure_logging",
     "new_request_id",
+    "new_request_number",
+    "request_id",
 ]
 
 LOG_FORMATS = ("text", "json")
@@ -59,10 +63,33 @@ _PATH_SAFE = "/@:+,;=-._~!$&'()*"
 _VALUE_SAFE = "/@:+,;-._~!$'()*"
 
 
+#: A request id is this process's random prefix and the request's number, both in hex:
+#: unique within the process and, by the prefix, across runs. The hot path takes a number
+#: (a counter) and the id is spelt only where it is shown: the text log line has none, and
+#: a hot read's journal entry is built when read.
+_ID_PREFIX = f"{random.getrandbits(64):016x}"
+_ID_NUMBERS = itertools.count(1)
+
+
+def new_request_number() -> int:
+    """The next request's number, which ``request_id`` spells."""
+    return next(_ID_NUMBERS)  # one C call: atomic under the GIL
+
+
+def request_id(number: int) -> str:
+    """The id of request ``number``: 32 hex digits, quoted by the journal, the log and a 500
+    (a correlation id, not a secret)."""
+    return f"{_ID_PREFIX}{number:016x}"
+
+
 def new_request_id() -> str:
-    """A fresh request id: 32 random hex digits, quoted by the journal, the log and a 500
-    (a correlation id, not a secret: ``random``, without a system call per request)."""
-    return f"{random.getrandbits(128):032x}"
+    """A fresh request id (``request_id`` of a fresh number)."""
+    return request_id(next(_ID_NUMBERS))
+
+
+#: ``f"{n:03d}"`` for every millisecond: a hot read's text line takes its milliseconds from
+#: here (a format specification costs more than a look-up).
+_MILLIS = tuple(f"{n:03d}" for n in range(1000))
 
 
 @dataclass(frozen=True)
@@ -134,17 +161,20 @@ class TextFormatter(logging.Formatter):
         self._second: tuple[int, str] = (-1, "")
 
     def access_line(
-        self, created: float, template: AccessRecord, head: str, duration_ms: float, request_id: str
+        self, created: float, template: AccessRecord, head: str, duration_ms: float, number: int
     ) -> str:
         """What ``format`` gives for ``template`` (a hot read's: never a refusal, which the
-        servers log through ``logging``) with this duration and request id, logged at
-        ``created`` on chatlabels.access; ``head`` is ``template.head()``, kept by the caller.
-        No ``LogRecord`` is built, and ``asctime`` is formatted once a second."""
+        servers log through ``logging``) with this duration, logged at ``created`` on
+        chatlabels.access; ``head`` is ``template.head()``, kept by the caller. No
+        ``LogRecord`` is built, ``asctime`` is formatted once a second, and the request id
+        (request ``number``'s) is not in a text line."""
         second = int(created)
-        if self._second[0] != second:
-            self._second = (second, time.strftime(self.default_time_format, time.localtime(second)))
-        msecs = int((created - second) * 1000)
-        return f"{self._second[1]},{msecs:03d} {ACCESS_LOGGER} {head} {duration_ms:.1f}ms"
+        cached = self._second
+        if cached[0] != second:
+            asctime = time.strftime(self.default_time_format, time.localtime(second))
+            cached = self._second = (second, asctime)
+        millis = _MILLIS[int((created - second) * 1000)]
+        return f"{cached[1]},{millis} {ACCESS_LOGGER} {head} {duration_ms:.1f}ms"
 
     def format(self, record: logging.LogRecord) -> str:
         _redact_exception(self, record)
@@ -168,11 +198,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
     def access_line(
-        self, created: float, template: AccessRecord, head: str, duration_ms: float, request_id: str
+        self, created: float, template: AccessRecord, head: str, duration_ms: float, number: int
     ) -> str:
-        """What ``format`` gives for ``template`` with this duration and request id, logged
-        at ``created`` on chatlabels.access."""
-        record = replace(template, duration_ms=round(duration_ms, 1), request_id=request_id)
+        """What ``format`` gives for ``template`` with this duration and request ``number``'s
+        id, logged at ``created`` on chatlabels.access."""
+        record = replace(template, duration_ms=round(duration_ms, 1), request_id=request_id(number))
         line = self._fields(created, "INFO", ACCESS_LOGGER, str(record))
         line.update(record.fields())
         return json.dumps(line, ensure_ascii=False)
@@ -189,8 +219,9 @@ class JsonFormatter(logging.Formatter):
 
 #: How late a buffered line may reach the stream (warnings and errors are written at once).
 FLUSH_SECONDS = 0.1
-#: Buffered text beyond which lines are written at once, whatever the time.
-_FLUSH_CHARS = 64 * 1024
+#: Buffered lines beyond which they are written at once, whatever the time (a line is at
+#: most a few kB: the request line is bounded by ``--max-header-bytes``).
+_FLUSH_LINES = 256
 
 
 class BufferedStreamHandler(logging.Handler):
@@ -207,9 +238,10 @@ class BufferedStreamHandler(logging.Handler):
         self.setFormatter(formatter)
         self.line_formatter = formatter
         self._stream = stream
-        self._pending: list[str] = []
-        self._pending_chars = 0
-        self._buffer_lock = threading.Lock()
+        #: lines not written yet: appended by any thread without a lock (a deque's append
+        #: and popleft are atomic), taken in order by whoever writes
+        self._pending: deque[str] = deque()
+        self._write_lock = threading.Lock()  # one writer at a time: lines keep their order
         self._wake = threading.Event()
         self._closed = False
         self._writer: threading.Thread | None = None
@@ -221,28 +253,32 @@ class BufferedStreamHandler(logging.Handler):
             self.handleError(record)
 
     def write_line(self, line: str, *, urgent: bool = False) -> None:
-        with self._buffer_lock:
-            self._pending.append(line)
-            self._pending_chars += len(line)
-            full = self._pending_chars >= _FLUSH_CHARS
-            if self._writer is None and not self._closed:
-                self._writer = threading.Thread(
-                    target=self._write_periodically, name="chatlabels-log", daemon=True
-                )
-                self._writer.start()
-        if urgent or full or self._closed:
+        pending = self._pending
+        pending.append(line)
+        if self._writer is None:
+            self._start_writer()
+        if urgent or len(pending) >= _FLUSH_LINES or self._closed:
             self.flush()
 
     def flush(self) -> None:
         """Write what gathered. Never raises: a line is written from the request path, and a
         stream that went away (a closed pipe) must not turn answers into 500s; what cannot
         be written is dropped, as a closed terminal drops it."""
-        with self._buffer_lock:
-            lines, self._pending, self._pending_chars = self._pending, [], 0
+        with self._write_lock:
+            pending = self._pending
+            lines = [pending.popleft() for _ in range(len(pending))]  # only writers take
             with contextlib.suppress(OSError, ValueError):
                 if lines:
                     self._stream.write("\n".join(lines) + "\n")
                 self._stream.flush()
+
+    def _start_writer(self) -> None:
+        with self._write_lock:
+            if self._writer is None and not self._closed:
+                self._writer = threading.Thread(
+                    target=self._write_periodically, name="chatlabels-log", daemon=True
+                )
+                self._writer.start()
 
     def close(self) -> None:
         self._closed = True
@@ -261,28 +297,35 @@ class AccessLog:
 
     def __init__(self) -> None:
         self._logger = logging.getLogger(ACCESS_LOGGER)
-        self._chain = (self._logger, self._logger.parent or logging.getLogger())
         self._root = logging.getLogger()
+        #: the loggers a line passes through on its way up to the root
+        self._chain: list[logging.Logger] = []
+        logger: logging.Logger | None = self._logger
+        while logger is not None and logger is not self._root:
+            self._chain.append(logger)
+            logger = logger.parent
 
     def write(
-        self, template: AccessRecord, head: str, duration_ms: float, request_id: str, at: float
+        self, template: AccessRecord, head: str, duration_ms: float, number: int, at: float
     ) -> None:
-        """Log ``template`` with this duration and id, as logged at ``at`` (``time.time()``);
-        ``head`` is ``template.head()``."""
+        """Log ``template`` with this duration and request ``number``'s id, as logged at
+        ``at`` (``time.time()``); ``head`` is ``template.head()``."""
         if not self._logger.isEnabledFor(logging.INFO):
             return
         handler = self._direct_handler()
         if handler is None:
-            record = replace(template, duration_ms=round(duration_ms, 1), request_id=request_id)
+            duration = round(duration_ms, 1)
+            record = replace(template, duration_ms=duration, request_id=request_id(number))
             self._logger.info("%s", record)
         else:
-            line = handler.line_formatter.access_line(at, template, head, duration_ms, request_id)
-            handler.write_line(line)
+            formatter = handler.line_formatter
+            handler.write_line(formatter.access_line(at, template, head, duration_ms, number))
 
     def _direct_handler(self) -> BufferedStreamHandler | None:
         """The root's one handler when it is ours and nothing on the way filters or adds."""
-        handlers = self._root.handlers
-        if len(handlers) != 1 or self._root.filters:
+        root = self._root
+        handlers = root.handlers
+        if len(handlers) != 1 or root.filters:
             return None
         handler = handlers[0]
         if type(handler) is not BufferedStreamHandler or handler.filters:
@@ -290,8 +333,6 @@ class AccessLog:
         if handler.level > logging.INFO:
             return None
         for logger in self._chain:
-            if logger is self._root:
-                break
             if logger.handlers or logger.filters or not logger.propagate or logger.disabled:
                 return None
         return handler

@@ -14,6 +14,7 @@ __all__ = [
     "CONTENT_KEYS",
     "MAX_SHAPES",
     "HeaderReader",
+    "ImmediateAnswer",
     "ImmediateApp",
     "WsgiApp",
     "header_count",
@@ -21,10 +22,14 @@ __all__ = [
 ]
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+#: An answer given at once: the status code, the headers, the body.
+ImmediateAnswer = tuple[int, list[tuple[str, str]], bytes]
 #: A WSGI app's answers that never wait (no sleep, no body to read, no long-held lock):
-#: called like the app, it gives the answer, or None having called nothing. A server may
-#: run it on a thread that every client depends on.
-ImmediateApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes] | None]
+#: called with the request's environ, it gives the answer, or None having done nothing. A
+#: server may run it on a thread that every client depends on, and may leave out of that
+#: environ the keys that are the same for every request (``wsgi.version``, ``wsgi.errors``,
+#: ``SCRIPT_NAME``, ...), which the full app then gets.
+ImmediateApp = Callable[[dict[str, Any]], ImmediateAnswer | None]
 
 #: The environ keys werkzeug turns into request headers besides ``HTTP_*``.
 CONTENT_KEYS = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})

@@ -200,14 +200,14 @@ class GranianThread:
 
         def call(proto: Any, scope: dict[str, Any]) -> None:
             """Called by granian on its thread, for every request: answered here when that
-            cannot wait, else handed to a worker thread."""
-            environ = base | scope
-            if immediate is not None and gate.passes_at_once(environ):
-                started = _StartResponse()
-                body = immediate(environ, started)
-                if body is not None:
-                    _respond(proto, started, body)
+            cannot wait, else handed to a worker thread. The answer given here reads
+            granian's scope as it is: what ``base`` adds is the same for every request."""
+            if immediate is not None and gate.passes_at_once(scope):
+                given = immediate(scope)
+                if given is not None:
+                    proto.response_bytes(*given)
                     return
+            environ = base | scope
             workers.submit(lambda: answer(proto, environ))
 
         # One timer in granian covers both a connection idle between requests and a request

@@ -88,7 +88,17 @@ class RequestGate:
     def passes_at_once(self, environ: dict[str, Any]) -> bool:
         """Whether the request has no body to read and no bound refuses it: then the app
         may answer it on the spot, with nothing of this gate's left to do."""
-        return not _has_body(environ) and self._refusal(environ) is None
+        if _has_body(environ):
+            return False
+        limits = self._limits
+        if (
+            # what ``_refusal`` counts, only where it could be over (a hot read is not)
+            environ.get("QUERY_STRING", "").count("&") < limits.max_query_params
+            and len(environ) <= limits.max_headers
+            and limits.max_header_bytes >= _GRANIAN_MIN_HEAD
+        ):
+            return True  # a request with no body has no body limit to pass either
+        return self._refusal(environ) is None
 
     def _refusal(self, environ: dict[str, Any]) -> Refusal | None:
         limits = self._limits

@@ -13,6 +13,7 @@ import logging
 import weakref
 from collections.abc import Iterator
 from dataclasses import replace
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
@@ -25,7 +26,9 @@ from chatlabels.contract.fixtures import parse_fixture
 from chatlabels.kit import strategies as cs
 from chatlabels.mock import Settings, Store, create_app
 from chatlabels.mock.app import app_state
+from chatlabels.mock.http.fast_path import FastPath
 from chatlabels.mock.http.logs import AccessRecord
+from chatlabels.mock.serving.granian_server import _base_environ
 from tests.conftest import default_fixture_data
 
 KNOWN_CHATS = ["5511988887777@c.us", "5511988887777", "203251182247977@lid", "1@c.us"]
@@ -102,6 +105,24 @@ _FAULTS = [
     [{"match": {"chat": "5511988887777@c.us"}, "object_root": True}],
 ]
 _LIMITS = [None, {"requests": 1, "window_seconds": 60}]
+_SERVER_KEYS = frozenset(_base_environ())
+
+
+class _AsGranianCallsIt:
+    """The fast path called as granian's thread calls it: ``answer_now`` on the request's
+    scope, without the keys the server adds to every environ; the app on the full one."""
+
+    def __init__(self, fast_path: FastPath) -> None:
+        self._fast_path = fast_path
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        scope = {key: value for key, value in environ.items() if key not in _SERVER_KEYS}
+        answer = self._fast_path.answer_now(scope)
+        if answer is None:
+            return self._fast_path(environ, start_response)
+        status, headers, body = answer
+        start_response(f"{status} {HTTPStatus(status).phrase.upper()}", headers)
+        return [body]
 
 
 @given(
@@ -110,6 +131,7 @@ _LIMITS = [None, {"requests": 1, "window_seconds": 60}]
     limit=st.sampled_from(_LIMITS),
     cors=st.booleans(),
     engine=st.sampled_from([None, "NOWEB", "VENOM"]),
+    as_granian=st.booleans(),
 )
 def test_the_fast_path_answers_records_and_logs_exactly_as_flask(
     access_log: _Lines,
@@ -118,10 +140,12 @@ def test_the_fast_path_answers_records_and_logs_exactly_as_flask(
     limit: Any,
     cors: bool,
     engine: str | None,
+    as_granian: bool,
 ) -> None:
     """Property: for any sequence of requests, both paths give byte-identical answers and
-    identical journal entries and log lines (bar time, duration and request id)."""
-    note(f"faults={faults} limit={limit} cors={cors} engine={engine}")
+    identical journal entries and log lines (bar time, duration and request id), whether
+    the fast path is called on a WSGI environ or, as on granian, on the request's scope."""
+    note(f"faults={faults} limit={limit} cors={cors} engine={engine} granian={as_granian}")
     outcomes = []
     for fast in (True, False):
         fixture = default_fixture_data()
@@ -131,6 +155,9 @@ def test_the_fast_path_answers_records_and_logs_exactly_as_flask(
         if engine is not None:
             fixture["instances"][0]["engine"] = engine
         app = create_app(Store(parse_fixture(fixture)), Settings(fast_path=fast, cors=cors))
+        if fast and as_granian:
+            assert isinstance(app.wsgi_app, FastPath)
+            app.wsgi_app = _AsGranianCallsIt(app.wsgi_app)  # type: ignore[method-assign]
         client = app.test_client()
         answers = []
         access_log.lines.clear()

@@ -8,17 +8,34 @@ import json
 import logging
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chatlabels.mock import parse_fixture
 from chatlabels.mock.app import Settings, create_app
-from chatlabels.mock.http.logs import FLUSH_SECONDS, LOG_FORMATS, JsonFormatter, configure_logging
+from chatlabels.mock.http.logs import (
+    _FLUSH_LINES,
+    ACCESS_LOGGER,
+    FLUSH_SECONDS,
+    LOG_FORMATS,
+    AccessRecord,
+    BufferedStreamHandler,
+    JsonFormatter,
+    TextFormatter,
+    configure_logging,
+    new_request_id,
+    new_request_number,
+    request_id,
+)
 from chatlabels.mock.serving.waitress_server import WaitressThread
 from chatlabels.mock.state.store import Store
 from tests.conftest import default_fixture_data
@@ -212,3 +229,60 @@ def test_buffered_lines_reach_the_stream_within_the_flush_interval(
     while "soon" not in stream.getvalue() and time.monotonic() < deadline:
         time.sleep(FLUSH_SECONDS / 2)
     assert stream.getvalue().endswith(" chatlabels soon\n")
+
+
+@settings(max_examples=300)
+@given(
+    created=st.floats(min_value=0, max_value=4_102_444_800),  # up to 2100
+    duration=st.floats(min_value=0, max_value=1_000_000),
+)
+def test_a_hot_reads_text_line_is_exactly_what_logging_formats(
+    created: float, duration: float
+) -> None:
+    """Time, milliseconds and duration included: the line ``access_line`` builds from its
+    caches and tables is the one ``logging`` formats for a record made at ``created``."""
+    formatter = TextFormatter()
+    template = AccessRecord("GET", "/v2/labels/chats/1@c.us", {"instance_id": ["1"]}, 200, 0, "")
+    logged = replace(template, duration_ms=round(duration, 1), request_id=request_id(1))
+    record = logging.LogRecord(ACCESS_LOGGER, logging.INFO, __file__, 1, "%s", (logged,), None)
+    record.created = created  # as LogRecord sets both from its own clock
+    record.msecs = int((created - int(created)) * 1000) + 0.0
+    line = formatter.access_line(created, template, template.head(), duration, 1)
+    assert line == formatter.format(record)
+
+
+def test_buffered_lines_from_many_threads_all_arrive_in_order(
+    configured_log: Callable[[str], io.StringIO],
+) -> None:
+    """Lines are gathered without a lock: none may be lost or reordered, whichever thread
+    writes them and whoever flushes; and a full buffer is written at once."""
+    stream = configured_log("text")
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, BufferedStreamHandler)
+
+    def write(thread: int) -> None:
+        for number in range(2000):
+            handler.write_line(f"{thread} {number}")
+
+    threads = [threading.Thread(target=write, args=(thread,)) for thread in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    handler.flush()
+    written = [line.split() for line in stream.getvalue().splitlines()]
+    for thread in range(4):
+        assert [int(n) for t, n in written if t == str(thread)] == list(range(2000))
+    assert len(written) == 8000
+
+    stream.seek(0)
+    stream.truncate()
+    for number in range(_FLUSH_LINES):  # no wait: the last one fills the buffer
+        handler.write_line(f"line {number}")
+    assert stream.getvalue().splitlines()[-1] == f"line {_FLUSH_LINES - 1}"
+
+
+def test_request_ids_are_32_hex_digits_and_unique() -> None:
+    ids = [new_request_id() for _ in range(1000)] + [request_id(new_request_number())]
+    assert all(len(id_) == 32 and int(id_, 16) >= 0 for id_ in ids)
+    assert len(set(ids)) == len(ids)

@@ -194,11 +194,10 @@ def test_immediate_answers_never_wait_for_the_worker_threads() -> None:
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [environ["PATH_INFO"].encode()]
 
-    def immediate(environ: dict[str, Any], start_response: Any) -> list[bytes] | None:
+    def immediate(environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes] | None:
         if environ["PATH_INFO"] != "/fast":
             return None
-        start_response("200 OK", [("Content-Type", "text/plain")])
-        return [threading.current_thread().name.encode()]
+        return 200, [("Content-Type", "text/plain")], threading.current_thread().name.encode()
 
     server = GranianThread(slow, port=0, threads=2, immediate=immediate)
     server.start()
