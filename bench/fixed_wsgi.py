@@ -1,6 +1,7 @@
-"""The Python ceiling: a WSGI callable answering the bench's body on chatlabels' own
-granian server (same bounds; answered on granian's thread, as the mock's hot reads are),
-with no work of its own.
+"""The Python ceiling: the bench's body on chatlabels' own granian server (same bounds),
+answered on granian's thread as the mock's hot reads are (``fixed_answer``, an immediate
+answer; the WSGI callable ``fixed_body`` for anything handed to a worker), with no work of
+its own.
 
 No Python app on this server can answer faster, so ``chatlabels serve``'s distance to this
 row is what the mock's own work costs, and this row's distance to WireMock is the most any

@@ -23,7 +23,7 @@ import contextlib
 import itertools
 import json
 import logging
-import random
+import secrets
 import sys
 import threading
 import time
@@ -67,7 +67,7 @@ _VALUE_SAFE = "/@:+,;-._~!$'()*"
 #: unique within the process and, by the prefix, across runs. The hot path takes a number
 #: (a counter) and the id is spelt only where it is shown: the text log line has none, and
 #: a hot read's journal entry is built when read.
-_ID_PREFIX = f"{random.getrandbits(64):016x}"
+_ID_PREFIX = f"{secrets.randbits(64):016x}"  # not ``random``: a seeded run must not repeat it
 _ID_NUMBERS = itertools.count(1)
 
 
@@ -189,9 +189,9 @@ class JsonFormatter(logging.Formatter):
         access = _access(record)
         if access is not None:
             line.update(access.fields())
-        request_id = getattr(record, "request_id", None)
-        if request_id is not None:
-            line["request_id"] = request_id
+        quoted_id = getattr(record, "request_id", None)
+        if quoted_id is not None:
+            line["request_id"] = quoted_id
         _redact_exception(self, record)
         if record.exc_info:
             line["exception"] = record.exc_text or self.formatException(record.exc_info)
@@ -219,9 +219,11 @@ class JsonFormatter(logging.Formatter):
 
 #: How late a buffered line may reach the stream (warnings and errors are written at once).
 FLUSH_SECONDS = 0.1
-#: Buffered lines beyond which they are written at once, whatever the time (a line is at
-#: most a few kB: the request line is bounded by ``--max-header-bytes``).
+#: Buffered lines beyond which they are written at once, whatever the time.
 _FLUSH_LINES = 256
+#: Characters beyond which a line is written at once (with those gathered before it): so
+#: what waits is at most ``_FLUSH_LINES`` lines of this length, whatever the requests.
+_LONG_LINE = 4096
 
 
 class BufferedStreamHandler(logging.Handler):
@@ -257,7 +259,7 @@ class BufferedStreamHandler(logging.Handler):
         pending.append(line)
         if self._writer is None:
             self._start_writer()
-        if urgent or len(pending) >= _FLUSH_LINES or self._closed:
+        if urgent or len(pending) >= _FLUSH_LINES or len(line) > _LONG_LINE or self._closed:
             self.flush()
 
     def flush(self) -> None:

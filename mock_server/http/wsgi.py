@@ -22,7 +22,8 @@ __all__ = [
 ]
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-#: An answer given at once: the status code, the headers, the body.
+#: An answer given at once: the status code, the headers, the body. The headers may be the
+#: same list for every answer: a server reads them, never changes them.
 ImmediateAnswer = tuple[int, list[tuple[str, str]], bytes]
 #: A WSGI app's answers that never wait (no sleep, no body to read, no long-held lock):
 #: called with the request's environ, it gives the answer, or None having done nothing. A

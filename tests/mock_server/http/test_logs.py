@@ -22,8 +22,10 @@ from hypothesis import strategies as st
 
 from chatlabels.mock import parse_fixture
 from chatlabels.mock.app import Settings, create_app
+from chatlabels.mock.http import logs
 from chatlabels.mock.http.logs import (
     _FLUSH_LINES,
+    _LONG_LINE,
     ACCESS_LOGGER,
     FLUSH_SECONDS,
     LOG_FORMATS,
@@ -231,31 +233,36 @@ def test_buffered_lines_reach_the_stream_within_the_flush_interval(
     assert stream.getvalue().endswith(" chatlabels soon\n")
 
 
+_ONE_FORMATTER = TextFormatter()  # shared by the examples, so its per-second cache is used
+
+
 @settings(max_examples=300)
 @given(
     created=st.floats(min_value=0, max_value=4_102_444_800),  # up to 2100
     duration=st.floats(min_value=0, max_value=1_000_000),
+    later=st.lists(st.floats(min_value=0, max_value=3), max_size=4),
 )
 def test_a_hot_reads_text_line_is_exactly_what_logging_formats(
-    created: float, duration: float
+    created: float, duration: float, later: list[float]
 ) -> None:
     """Time, milliseconds and duration included: the line ``access_line`` builds from its
-    caches and tables is the one ``logging`` formats for a record made at ``created``."""
-    formatter = TextFormatter()
+    per-second cache and its table is the one ``logging`` formats for a record made at the
+    same time, for any time, and for times that follow each other across seconds."""
     template = AccessRecord("GET", "/v2/labels/chats/1@c.us", {"instance_id": ["1"]}, 200, 0, "")
     logged = replace(template, duration_ms=round(duration, 1), request_id=request_id(1))
-    record = logging.LogRecord(ACCESS_LOGGER, logging.INFO, __file__, 1, "%s", (logged,), None)
-    record.created = created  # as LogRecord sets both from its own clock
-    record.msecs = int((created - int(created)) * 1000) + 0.0
-    line = formatter.access_line(created, template, template.head(), duration, 1)
-    assert line == formatter.format(record)
+    for moment in [created, *(created + step for step in later)]:
+        record = logging.LogRecord(ACCESS_LOGGER, logging.INFO, __file__, 1, "%s", (logged,), None)
+        record.created = moment  # as LogRecord sets both from its clock (Python 3.11, 3.12)
+        record.msecs = int((moment - int(moment)) * 1000) + 0.0
+        line = _ONE_FORMATTER.access_line(moment, template, template.head(), duration, 1)
+        assert line == _ONE_FORMATTER.format(record)
 
 
 def test_buffered_lines_from_many_threads_all_arrive_in_order(
     configured_log: Callable[[str], io.StringIO],
 ) -> None:
     """Lines are gathered without a lock: none may be lost or reordered, whichever thread
-    writes them and whoever flushes; and a full buffer is written at once."""
+    writes them and whoever flushes."""
     stream = configured_log("text")
     handler = logging.getLogger().handlers[0]
     assert isinstance(handler, BufferedStreamHandler)
@@ -275,11 +282,27 @@ def test_buffered_lines_from_many_threads_all_arrive_in_order(
         assert [int(n) for t, n in written if t == str(thread)] == list(range(2000))
     assert len(written) == 8000
 
-    stream.seek(0)
-    stream.truncate()
-    for number in range(_FLUSH_LINES):  # no wait: the last one fills the buffer
-        handler.write_line(f"line {number}")
-    assert stream.getvalue().splitlines()[-1] == f"line {_FLUSH_LINES - 1}"
+
+def test_lines_wait_until_the_buffer_is_full_or_a_line_is_long(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What waits for the writer is bounded: at most ``_FLUSH_LINES`` lines, none longer
+    than ``_LONG_LINE`` (the writer itself held off here, so only the bounds write)."""
+    monkeypatch.setattr(logs, "FLUSH_SECONDS", 3600.0)
+    stream = io.StringIO()
+    handler = BufferedStreamHandler(stream, TextFormatter())
+    try:
+        for number in range(_FLUSH_LINES - 1):
+            handler.write_line(f"line {number}")
+        assert stream.getvalue() == ""  # gathered, not written one by one
+        handler.write_line(f"line {_FLUSH_LINES - 1}")
+        assert stream.getvalue().splitlines() == [f"line {n}" for n in range(_FLUSH_LINES)]
+        handler.write_line("short")
+        long_line = "x" * (_LONG_LINE + 1)
+        handler.write_line(long_line)
+        assert stream.getvalue().splitlines()[-2:] == ["short", long_line]
+    finally:
+        handler.close()
 
 
 def test_request_ids_are_32_hex_digits_and_unique() -> None:

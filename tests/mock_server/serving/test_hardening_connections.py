@@ -82,6 +82,14 @@ CASES = {
         400,
         "invalid_parameter",
     ),
+    "101 query parameters, on a hot read": (  # answered before Flask, when within bounds
+        request_bytes(
+            "/v2/labels/chats/5511988887777%40c.us?instance_id=123456789&access_token=123456789&"
+            + "&".join(f"p{i}=1" for i in range(99))
+        ),
+        400,
+        "invalid_parameter",
+    ),
     "101 header fields": (
         request_bytes("/v2/labels", *(f"X-{i}: 1" for i in range(100))),
         431,
